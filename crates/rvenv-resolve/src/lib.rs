@@ -1,0 +1,1 @@
+//! rvenv-resolve
