@@ -1,1 +1,35 @@
-fn main() {}
+//! The `rvenv` binary: parses the command line into settings and hands them to the libraries.
+//! It holds no domain logic.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+mod cli;
+mod create;
+mod install;
+
+use cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Create(args) => create::run(args),
+        Command::Install(args) => install::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            report_error(&err);
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Prints an error with its chain of causes, top-down, the way a person reads it.
+fn report_error(err: &anyhow::Error) {
+    eprintln!("error: {err}");
+    for cause in err.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+}
