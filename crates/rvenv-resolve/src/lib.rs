@@ -1,10 +1,11 @@
-//! Requirements files, package indexes, the resolver, downloads and the cache.
+//! The resolver and the choice of files.
 //!
-//! `requirements` parses pip's requirements-file format; `index` talks to simple-API indexes and
-//! find-links; `tags` and `wheel_filename` decide which files fit an interpreter; `resolver` turns
-//! requirements into a [`Resolution`] with PubGrub; `cache` and `download` fetch files into the shared
-//! cache. Installing into an environment is not done here (see `rvenv-install`).
+//! `tags` lists an interpreter's PEP 425 tags in priority order; `wheel_filename` parses wheel and
+//! sdist file names; `select` turns a project's files into the [`Candidates`] a target can install;
+//! `resolver` turns requirements into a resolution with PubGrub over a [`Provider`]. Fetching pages,
+//! metadata and files over the network is `rvenv-index`'s job; installing is `rvenv-install`'s.
 
+pub mod select;
 pub mod types;
 
 pub use types::{

@@ -1,0 +1,1 @@
+//! rvenv-index: package indexes, downloads and the cache.

@@ -1,0 +1,1 @@
+//! rvenv-requirements: pip's requirements-file format.
