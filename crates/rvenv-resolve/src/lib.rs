@@ -7,7 +7,10 @@
 
 pub mod select;
 pub mod types;
+pub mod wheel_filename;
 
+pub use select::{select_candidates, PackageSet, SelectOptions, Target};
 pub use types::{
     Candidate, Candidates, CoreMetadata, DistFile, FileKind, Hash, Provider, ProviderError,
 };
+pub use wheel_filename::{FilenameError, SdistFilename, WheelFilename};
