@@ -6,10 +6,12 @@
 //! metadata and files over the network is `rvenv-index`'s job; installing is `rvenv-install`'s.
 
 pub mod select;
+pub mod tags;
 pub mod types;
 pub mod wheel_filename;
 
 pub use select::{select_candidates, PackageSet, SelectOptions, Target};
+pub use tags::Tags;
 pub use types::{
     Candidate, Candidates, CoreMetadata, DistFile, FileKind, Hash, Provider, ProviderError,
 };

@@ -18,6 +18,16 @@ pub struct Target {
     pub python_full_version: Version,
 }
 
+impl Target {
+    /// The tags and Python version of `interpreter`.
+    pub fn from_interpreter(interpreter: &rvenv_venv::Interpreter) -> Target {
+        Target {
+            tags: crate::tags::Tags::from_interpreter(interpreter).into_vec(),
+            python_full_version: interpreter.python_full_version.clone(),
+        }
+    }
+}
+
 /// pip's `--only-binary` / `--no-binary` for one package set.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum PackageSet {
