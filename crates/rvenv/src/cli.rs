@@ -21,6 +21,8 @@ pub enum Command {
     Create(CreateArgs),
     /// Install packages into a virtual environment.
     Install(InstallArgs),
+    /// Print the effective install settings and where each came from.
+    Config(InstallArgs),
 }
 
 #[derive(Debug, Args)]
@@ -67,8 +69,8 @@ pub struct InstallArgs {
     /// Install a project in editable mode from a local path.
     #[arg(short = 'e', long = "editable", value_name = "PATH")]
     pub editables: Vec<String>,
-    /// The base URL of the package index.
-    #[arg(short = 'i', long, env = "RVENV_INDEX_URL")]
+    /// The base URL of the package index (default: https://pypi.org/simple).
+    #[arg(short = 'i', long)]
     pub index_url: Option<String>,
     /// Extra package index URLs (repeatable).
     #[arg(long)]
@@ -112,9 +114,33 @@ pub struct InstallArgs {
     /// The virtual environment to install into.
     #[arg(long, value_name = "PATH")]
     pub venv: Option<PathBuf>,
-    /// Where rvenv keeps its cache.
-    #[arg(long, env = "RVENV_CACHE_DIR")]
+    /// Where rvenv keeps its cache (default: $XDG_CACHE_HOME/rvenv or ~/.cache/rvenv).
+    #[arg(long)]
     pub cache_dir: Option<PathBuf>,
+    /// Use a temporary cache, removed at exit.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Resolve and install from the cache alone; no network.
+    #[arg(long)]
+    pub offline: bool,
+    /// How to use several indexes: best-match (pip's: the best version across all) or first-index.
+    #[arg(long, value_name = "STRATEGY")]
+    pub index_strategy: Option<String>,
+    /// Mark this host as trusted (plain HTTP allowed) (repeatable).
+    #[arg(long, value_name = "HOST")]
+    pub trusted_host: Vec<String>,
+    /// The network read timeout in seconds (default 30).
+    #[arg(long, visible_alias = "default-timeout", value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+    /// How files are placed into the environment: clone (reflink), hardlink or copy.
+    #[arg(long, value_name = "MODE")]
+    pub link_mode: Option<String>,
+    /// Install into the interpreter found on PATH even though it is not a virtual environment.
+    #[arg(long)]
+    pub system: bool,
+    /// With --system: install even where the interpreter is marked externally managed (PEP 668).
+    #[arg(long)]
+    pub break_system_packages: bool,
     /// Do not compile bytecode.
     #[arg(long)]
     pub no_compile: bool,

@@ -8,6 +8,7 @@ use clap::Parser;
 mod cli;
 mod create;
 mod install;
+mod settings;
 
 use cli::{Cli, Command};
 
@@ -16,6 +17,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Create(args) => create::run(args),
         Command::Install(args) => install::run(args),
+        Command::Config(args) => install::config(args),
     };
     match result {
         Ok(code) => code,
