@@ -8,6 +8,7 @@ use clap::Parser;
 mod cli;
 mod create;
 mod install;
+mod output;
 mod settings;
 
 use cli::{Cli, Command};
