@@ -74,14 +74,21 @@ pub struct Scheme {
 }
 
 impl Scheme {
-    /// This scheme with every relative path joined onto `root`.
+    /// This scheme with every relative path joined onto `root` (an empty path is `root` itself).
     pub fn under(&self, root: &Path) -> Scheme {
+        let join = |path: &Path| {
+            if path.as_os_str().is_empty() {
+                root.to_path_buf()
+            } else {
+                root.join(path)
+            }
+        };
         Scheme {
-            purelib: root.join(&self.purelib),
-            platlib: root.join(&self.platlib),
-            scripts: root.join(&self.scripts),
-            data: root.join(&self.data),
-            include: root.join(&self.include),
+            purelib: join(&self.purelib),
+            platlib: join(&self.platlib),
+            scripts: join(&self.scripts),
+            data: join(&self.data),
+            include: join(&self.include),
         }
     }
 }
@@ -91,5 +98,103 @@ impl Interpreter {
     pub fn python_minor(&self) -> (u64, u64) {
         let release = self.python_full_version.release();
         (release[0], release.get(1).copied().unwrap_or(0))
+    }
+
+    /// `major.minor.micro`, as `python -m venv` writes it into pyvenv.cfg (no pre-release part).
+    pub fn version_triple(&self) -> String {
+        let release = self.python_full_version.release();
+        let part = |i: usize| release.get(i).copied().unwrap_or(0);
+        format!("{}.{}.{}", part(0), part(1), part(2))
+    }
+
+    /// A name for people: `CPython 3.11.7`.
+    pub fn display_name(&self) -> String {
+        let implementation = match self.implementation.as_str() {
+            "cpython" => "CPython",
+            "pypy" => "PyPy",
+            "graalpy" => "GraalPy",
+            other => other,
+        };
+        format!("{implementation} {}", self.python_full_version)
+    }
+
+    /// PEP 668: the message of the `EXTERNALLY-MANAGED` file in the standard library, when this
+    /// interpreter's own prefix is managed by another tool (a distribution, Nix) and installing
+    /// into it with `--system` should be refused. A venv is never externally managed.
+    pub fn externally_managed(&self) -> Option<String> {
+        if self.is_venv {
+            return None;
+        }
+        let marker = self.stdlib.join("EXTERNALLY-MANAGED");
+        let text = fs_err::read_to_string(&marker).ok()?;
+        Some(externally_managed_error(&text).unwrap_or_else(|| {
+            format!(
+                "The Python environment at {} is managed externally ({}); \
+                 create a virtual environment with `rvenv create .venv` and install into it",
+                self.base_prefix.display(),
+                marker.display()
+            )
+        }))
+    }
+}
+
+/// The `Error` value of the `[externally-managed]` section (INI, with indented continuation lines).
+fn externally_managed_error(text: &str) -> Option<String> {
+    let mut in_section = false;
+    let mut value: Option<Vec<&str>> = None;
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if let Some(lines) = value.as_mut() {
+            if line.starts_with([' ', '\t']) || trimmed.is_empty() {
+                lines.push(trimmed);
+                continue;
+            }
+            break;
+        }
+        if trimmed.starts_with('[') {
+            in_section = trimmed == "[externally-managed]";
+        } else if in_section {
+            if let Some((key, rest)) = trimmed.split_once(['=', ':']) {
+                if key.trim() == "Error" {
+                    value = Some(vec![rest.trim()]);
+                }
+            }
+        }
+    }
+    let message = value?.join("\n").trim().to_string();
+    (!message.is_empty()).then_some(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_multi_line_externally_managed_error() {
+        let text = "[externally-managed]\nError = To install Python packages system-wide, try apt install\n python3-xyz, where xyz is the package.\n\n If you wish to install a non-Debian-packaged Python package,\n create a virtual environment.\n[other]\nError = no\n";
+        assert_eq!(
+            externally_managed_error(text).unwrap(),
+            "To install Python packages system-wide, try apt install\npython3-xyz, where xyz is the package.\n\nIf you wish to install a non-Debian-packaged Python package,\ncreate a virtual environment."
+        );
+    }
+
+    #[test]
+    fn a_marker_without_error_key_has_no_custom_message() {
+        assert_eq!(externally_managed_error("[externally-managed]\n"), None);
+        assert_eq!(externally_managed_error("[other]\nError = x\n"), None);
+    }
+
+    #[test]
+    fn an_empty_relative_path_means_the_root() {
+        let scheme = Scheme {
+            purelib: "lib/python3.12/site-packages".into(),
+            platlib: "lib/python3.12/site-packages".into(),
+            scripts: "bin".into(),
+            data: "".into(),
+            include: "include/site/python3.12".into(),
+        };
+        let under = scheme.under(Path::new("/opt/venv"));
+        assert_eq!(under.data, Path::new("/opt/venv"));
+        assert_eq!(under.scripts, Path::new("/opt/venv/bin"));
     }
 }
