@@ -1,0 +1,428 @@
+//! [`IndexProvider`]: the resolver's view of the configured indexes and find-links locations.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use futures::future::{join_all, BoxFuture};
+use futures::FutureExt;
+use pep508_rs::PackageName;
+use reqwest::StatusCode;
+use rvenv_resolve::select::{select_candidates, SelectOptions, Target};
+use rvenv_resolve::{
+    Candidate, Candidates, CoreMetadata, DistFile, FileKind, Provider, ProviderError,
+};
+use sha2::{Digest, Sha256};
+use tokio::sync::OnceCell;
+use url::Url;
+
+use crate::cache::Cache;
+use crate::client::{download_body, hex, IndexClient};
+use crate::error::IndexError;
+use crate::filename::file_belongs_to;
+use crate::find_links::{list_files, FindLinks};
+use crate::metadata::parse_metadata;
+use crate::pages::{fetch_project_page, IndexLocation, PageFetch};
+use crate::redact::redact_url;
+use crate::remote_zip::{metadata_by_ranges, metadata_from_wheel_file, RangeOutcome};
+
+/// How files from several indexes are combined.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum IndexStrategy {
+    /// pip's behaviour: files from every index; the best version wins wherever it is.
+    #[default]
+    AllIndexes,
+    /// Only the first index (in the given order) that has the project at all; protects against
+    /// dependency confusion.
+    FirstIndex,
+}
+
+/// Where packages come from.
+#[derive(Debug, Clone)]
+pub struct IndexSettings {
+    /// `--index-url` first, then every `--extra-index-url`. Empty means `--no-index`.
+    /// URLs may carry credentials (`https://user:password@host/simple`).
+    pub index_urls: Vec<Url>,
+    pub find_links: Vec<FindLinks>,
+    pub strategy: IndexStrategy,
+    /// Use cached pages only, whatever their age; never touch the network.
+    pub offline: bool,
+    /// rvenv's cache directory; `None` disables the HTTP and metadata caches.
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl Default for IndexSettings {
+    fn default() -> Self {
+        IndexSettings {
+            index_urls: vec![Url::parse("https://pypi.org/simple/").expect("valid URL")],
+            find_links: Vec::new(),
+            strategy: IndexStrategy::AllIndexes,
+            offline: false,
+            cache_dir: None,
+        }
+    }
+}
+
+type Shared<T> = Arc<OnceCell<Result<Arc<T>, ProviderError>>>;
+
+/// Serves candidates and metadata from indexes and find-links. Cheap to clone; concurrent
+/// requests for the same project or file share one fetch.
+#[derive(Clone)]
+pub struct IndexProvider {
+    inner: Arc<ProviderInner>,
+}
+
+struct ProviderInner {
+    client: IndexClient,
+    indexes: Vec<IndexLocation>,
+    find_links: Vec<FindLinks>,
+    strategy: IndexStrategy,
+    offline: bool,
+    cache: Option<Cache>,
+    cache_dir: Option<PathBuf>,
+    target: Target,
+    select_options: SelectOptions,
+    candidates: Mutex<HashMap<PackageName, Shared<Candidates>>>,
+    metadata: Mutex<HashMap<Url, Shared<CoreMetadata>>>,
+    find_links_files: OnceCell<Result<Arc<Vec<DistFile>>, ProviderError>>,
+    /// Wheels downloaded whole (when range requests were refused), by URL.
+    downloads: Mutex<HashMap<Url, PathBuf>>,
+    download_dir: Mutex<Option<tempfile::TempDir>>,
+}
+
+impl IndexProvider {
+    pub fn new(
+        client: IndexClient,
+        settings: IndexSettings,
+        target: Target,
+        select_options: SelectOptions,
+    ) -> IndexProvider {
+        let indexes = settings
+            .index_urls
+            .iter()
+            .map(|url| IndexLocation::new(&client, url))
+            .collect();
+        IndexProvider {
+            inner: Arc::new(ProviderInner {
+                indexes,
+                find_links: settings.find_links,
+                strategy: settings.strategy,
+                offline: settings.offline,
+                cache: settings.cache_dir.as_deref().map(Cache::new),
+                cache_dir: settings.cache_dir,
+                target,
+                select_options,
+                client,
+                candidates: Mutex::default(),
+                metadata: Mutex::default(),
+                find_links_files: OnceCell::new(),
+                downloads: Mutex::default(),
+                download_dir: Mutex::default(),
+            }),
+        }
+    }
+
+    /// The client (for downloads with the same credentials and pool).
+    pub fn client(&self) -> &IndexClient {
+        &self.inner.client
+    }
+
+    /// Every wheel and sdist of `name` on the configured indexes and find-links locations,
+    /// before any selection for the target.
+    pub async fn files(&self, name: &PackageName) -> Result<Vec<DistFile>, IndexError> {
+        self.inner.files(name).await
+    }
+
+    /// A wheel this provider downloaded whole while reading its metadata (the server did not
+    /// honour range requests): reuse it instead of downloading again. The file lives in a
+    /// temporary directory that is removed when the last clone of the provider is dropped.
+    pub fn downloaded_file(&self, url: &Url) -> Option<PathBuf> {
+        self.inner.downloads.lock().ok()?.get(url).cloned()
+    }
+}
+
+impl Provider for IndexProvider {
+    fn candidates(
+        &self,
+        name: &PackageName,
+    ) -> BoxFuture<'static, Result<Arc<Candidates>, ProviderError>> {
+        let inner = Arc::clone(&self.inner);
+        let name = name.clone();
+        async move {
+            let cell = shared_cell(&inner.candidates, &name);
+            cell.get_or_init(|| async {
+                let files = inner.files(&name).await?;
+                let candidates =
+                    select_candidates(&name, files, &inner.target, &inner.select_options);
+                Ok(Arc::new(candidates))
+            })
+            .await
+            .clone()
+        }
+        .boxed()
+    }
+
+    fn metadata(
+        &self,
+        candidate: &Candidate,
+    ) -> BoxFuture<'static, Result<Arc<CoreMetadata>, ProviderError>> {
+        let inner = Arc::clone(&self.inner);
+        let candidate = candidate.clone();
+        async move {
+            let cell = shared_cell(&inner.metadata, &candidate.file.url);
+            cell.get_or_init(|| async {
+                Ok(Arc::new(inner.metadata(&candidate).await?))
+            })
+            .await
+            .clone()
+        }
+        .boxed()
+    }
+}
+
+fn shared_cell<K: std::hash::Hash + Eq + Clone, T>(
+    map: &Mutex<HashMap<K, Shared<T>>>,
+    key: &K,
+) -> Shared<T> {
+    // A poisoned map only means another task panicked while inserting; the map is still valid.
+    let mut map = map.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    Arc::clone(map.entry(key.clone()).or_default())
+}
+
+impl ProviderInner {
+    async fn files(&self, name: &PackageName) -> Result<Vec<DistFile>, IndexError> {
+        let mut files = Vec::new();
+        let mut found = false;
+        let mut not_cached = false;
+        match self.strategy {
+            IndexStrategy::FirstIndex => {
+                for location in &self.indexes {
+                    let page = fetch_project_page(
+                        &self.client,
+                        self.cache.as_ref(),
+                        location,
+                        name,
+                        self.offline,
+                    )
+                    .await?;
+                    match page {
+                        PageFetch::Files(page_files) => {
+                            files.extend(page_files);
+                            found = true;
+                            break;
+                        }
+                        PageFetch::NotFound => {}
+                        PageFetch::NotCached => not_cached = true,
+                    }
+                }
+            }
+            IndexStrategy::AllIndexes => {
+                let pages = join_all(self.indexes.iter().map(|location| {
+                    fetch_project_page(
+                        &self.client,
+                        self.cache.as_ref(),
+                        location,
+                        name,
+                        self.offline,
+                    )
+                }))
+                .await;
+                for page in pages {
+                    match page? {
+                        PageFetch::Files(page_files) => {
+                            files.extend(page_files);
+                            found = true;
+                        }
+                        PageFetch::NotFound => {}
+                        PageFetch::NotCached => not_cached = true,
+                    }
+                }
+            }
+        }
+        for file in self.find_links_files().await?.iter() {
+            if file_belongs_to(&file.filename, name) {
+                files.push(file.clone());
+                found = true;
+            }
+        }
+        if !found {
+            if not_cached {
+                return Err(IndexError::NotCached {
+                    name: name.to_string(),
+                });
+            }
+            return Err(IndexError::NotFound {
+                name: name.to_string(),
+                locations: self.locations(),
+            });
+        }
+        // Index pages may list foreign files; the same URL may come from two places.
+        let mut seen = HashSet::new();
+        files.retain(|file| file_belongs_to(&file.filename, name) && seen.insert(file.url.clone()));
+        Ok(files)
+    }
+
+    fn locations(&self) -> String {
+        let mut places: Vec<String> = self
+            .indexes
+            .iter()
+            .map(|location| location.display.clone())
+            .collect();
+        places.extend(
+            self.find_links
+                .iter()
+                .map(|location| format!("find-links {}", location.display())),
+        );
+        if places.is_empty() {
+            "any index (--no-index is set and no --find-links was given)".to_string()
+        } else {
+            places.join(", ")
+        }
+    }
+
+    async fn find_links_files(&self) -> Result<Arc<Vec<DistFile>>, IndexError> {
+        if self.find_links.is_empty() {
+            return Ok(Arc::default());
+        }
+        let files = self
+            .find_links_files
+            .get_or_init(|| async {
+                let mut all = Vec::new();
+                for location in &self.find_links {
+                    all.extend(list_files(&self.client, location, self.offline).await?);
+                }
+                Ok(Arc::new(all))
+            })
+            .await;
+        files.clone().map_err(|err| IndexError::FindLinks {
+            location: "find-links".into(),
+            message: err.0.to_string(),
+        })
+    }
+
+    async fn metadata(&self, candidate: &Candidate) -> Result<CoreMetadata, IndexError> {
+        let file = &candidate.file;
+        let is_local = file.url.scheme() == "file";
+        let cached = if is_local {
+            None
+        } else {
+            self.cache.as_ref().and_then(|cache| cache.read_metadata(file))
+        };
+        let bytes = match cached {
+            Some(bytes) => bytes,
+            None => {
+                let bytes = self.fetch_metadata(candidate).await?;
+                if let (Some(cache), false) = (&self.cache, is_local) {
+                    // Best effort: a read-only cache must not fail the resolution.
+                    let _ = cache.write_metadata(file, &bytes);
+                }
+                bytes
+            }
+        };
+        let metadata = parse_metadata(&bytes).map_err(|message| IndexError::Metadata {
+            file: redact_url(&file.url),
+            message,
+        })?;
+        if metadata.name != candidate.name || metadata.version != candidate.version {
+            return Err(IndexError::Metadata {
+                file: redact_url(&file.url),
+                message: format!(
+                    "it describes {} {}, but the file name says {} {}",
+                    metadata.name, metadata.version, candidate.name, candidate.version
+                ),
+            });
+        }
+        Ok(metadata)
+    }
+
+    async fn fetch_metadata(&self, candidate: &Candidate) -> Result<Vec<u8>, IndexError> {
+        let file = &candidate.file;
+        if file.kind == FileKind::Sdist {
+            return Err(IndexError::SdistMetadata {
+                name: candidate.name.to_string(),
+                file: file.filename.clone(),
+            });
+        }
+        if file.url.scheme() == "file" {
+            let path = file.url.to_file_path().map_err(|()| IndexError::Metadata {
+                file: file.url.to_string(),
+                message: "not a local path".into(),
+            })?;
+            return read_wheel_metadata(path, file.filename.clone()).await;
+        }
+        if let Some(path) = self.downloaded(&file.url) {
+            return read_wheel_metadata(path, file.filename.clone()).await;
+        }
+        if self.offline {
+            return Err(IndexError::NotCached {
+                name: format!("{} {} (metadata)", candidate.name, candidate.version),
+            });
+        }
+        if file.has_metadata_file {
+            let mut url = file.url.clone();
+            url.set_path(&format!("{}.metadata", file.url.path()));
+            let response = self.client.get_bytes(&url, Default::default()).await?;
+            match response.status {
+                status if status.is_success() => return Ok(response.body),
+                // The index promised a metadata file it does not have: read the wheel instead.
+                StatusCode::NOT_FOUND => {}
+                status => return Err(self.client.status_error(&response.url, status)),
+            }
+        }
+        match metadata_by_ranges(&self.client, &file.url, &file.filename).await {
+            Ok(RangeOutcome::Metadata(bytes)) => Ok(bytes),
+            Ok(RangeOutcome::WholeFile(streaming)) => {
+                let path = self.download_path(file)?;
+                download_body(streaming, file, &path).await?;
+                self.record_download(file, &path);
+                read_wheel_metadata(path, file.filename.clone()).await
+            }
+            Ok(RangeOutcome::Unsatisfiable) | Err(IndexError::RemoteZip { .. }) => {
+                let path = self.download_path(file)?;
+                self.client.download(file, &path).await?;
+                self.record_download(file, &path);
+                read_wheel_metadata(path, file.filename.clone()).await
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    fn downloaded(&self, url: &Url) -> Option<PathBuf> {
+        self.downloads.lock().ok()?.get(url).cloned()
+    }
+
+    fn record_download(&self, file: &DistFile, path: &std::path::Path) {
+        if let Ok(mut downloads) = self.downloads.lock() {
+            downloads.insert(file.url.clone(), path.to_path_buf());
+        }
+    }
+
+    /// `<temp dir>/<hash of the URL>/<filename>`; the temp dir sits in the cache dir when there
+    /// is one (same file system as the wheel cache, so the installer can move files in).
+    fn download_path(&self, file: &DistFile) -> Result<PathBuf, IndexError> {
+        let mut dir = self
+            .download_dir
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if dir.is_none() {
+            let builder = tempfile::Builder::new().prefix("downloads-").to_owned();
+            let created = match &self.cache_dir {
+                Some(cache_dir) => {
+                    fs_err::create_dir_all(cache_dir)?;
+                    builder.tempdir_in(cache_dir)
+                }
+                None => builder.tempdir(),
+            };
+            *dir = Some(created?);
+        }
+        let root = dir.as_ref().expect("created above").path();
+        let key = &hex(&Sha256::digest(file.url.as_str().as_bytes()))[..16];
+        Ok(root.join(key).join(&file.filename))
+    }
+}
+
+async fn read_wheel_metadata(path: PathBuf, filename: String) -> Result<Vec<u8>, IndexError> {
+    tokio::task::spawn_blocking(move || metadata_from_wheel_file(&path, &filename))
+        .await
+        .map_err(|err| IndexError::Io(std::io::Error::other(err)))?
+}
