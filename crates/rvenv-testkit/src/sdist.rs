@@ -17,21 +17,50 @@ pub enum SdistFormat {
     Zip,
 }
 
+/// The build backend named by the generated `pyproject.toml`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Backend {
+    /// `testkit_backend.py` in the sdist: standard library only, so builds work offline.
+    InTree {
+        /// What `get_requires_for_build_wheel` returns.
+        dynamic_requires: Vec<String>,
+        /// Every hook raises with this message.
+        fail: Option<String>,
+    },
+    /// `setuptools.build_meta` with a `[project]` table (needs setuptools from an index).
+    Setuptools,
+}
+
+/// An entry written verbatim into the archive, outside the `<name>-<version>/` root rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum RawEntry {
+    File { path: String, bytes: Vec<u8> },
+    Symlink { path: String, target: String },
+    Hardlink { path: String, target: String },
+}
+
 /// Builds an sdist in memory.
 ///
-/// Without `.pyproject()` or `.setup_py()`, the sdist holds a `pyproject.toml` using setuptools
-/// with a `[project]` table, and a package `<name>/__init__.py` setting `__version__`.
+/// Without `.pyproject()` or `.setup_py()`, the sdist holds a package `<name>/__init__.py` setting
+/// `__version__` and a `pyproject.toml` naming an in-tree build backend (`testkit_backend.py`,
+/// standard library only), so any Python builds it offline into a pure wheel (PEP 517 and 660
+/// hooks). `.setuptools()` generates a setuptools `pyproject.toml` instead.
 #[derive(Debug, Clone)]
 pub struct SdistBuilder {
     name: String,
     version: String,
     pyproject: Option<String>,
     setup_py: Option<String>,
+    backend: Backend,
+    build_requires: Vec<String>,
     files: Vec<(String, Vec<u8>)>,
+    raw_entries: Vec<RawEntry>,
     requires_dist: Vec<String>,
     requires_python: Option<String>,
     format: SdistFormat,
 }
+
+const IN_TREE_BACKEND: &str = include_str!("testkit_backend.py");
 
 impl SdistBuilder {
     pub fn new(name: &str, version: &str) -> Self {
@@ -40,7 +69,13 @@ impl SdistBuilder {
             version: version.to_string(),
             pyproject: None,
             setup_py: None,
+            backend: Backend::InTree {
+                dynamic_requires: Vec::new(),
+                fail: None,
+            },
+            build_requires: Vec::new(),
             files: Vec::new(),
+            raw_entries: Vec::new(),
             requires_dist: Vec::new(),
             requires_python: None,
             format: SdistFormat::TarGz,
@@ -56,6 +91,66 @@ impl SdistBuilder {
     /// The `setup.py` text.
     pub fn setup_py(mut self, text: &str) -> Self {
         self.setup_py = Some(text.to_string());
+        self
+    }
+
+    /// Generates a setuptools `pyproject.toml` (with a `[project]` table) instead of the in-tree
+    /// backend; building it needs setuptools from an index.
+    pub fn setuptools(mut self) -> Self {
+        self.backend = Backend::Setuptools;
+        self
+    }
+
+    /// A `[build-system] requires` entry of the generated `pyproject.toml`.
+    pub fn build_requires(mut self, requirement: &str) -> Self {
+        self.build_requires.push(requirement.to_string());
+        self
+    }
+
+    /// A requirement the in-tree backend's `get_requires_for_build_wheel` returns.
+    pub fn backend_requires(mut self, requirement: &str) -> Self {
+        if let Backend::InTree {
+            dynamic_requires, ..
+        } = &mut self.backend
+        {
+            dynamic_requires.push(requirement.to_string());
+        }
+        self
+    }
+
+    /// Makes every hook of the in-tree backend raise with this message (a failing build).
+    pub fn backend_fails(mut self, message: &str) -> Self {
+        if let Backend::InTree { fail, .. } = &mut self.backend {
+            *fail = Some(message.to_string());
+        }
+        self
+    }
+
+    /// A file at `path` relative to the archive's root (not the `<name>-<version>/` directory),
+    /// written verbatim: `../x` and `/abs` included.
+    pub fn raw_entry(mut self, path: &str, bytes: impl AsRef<[u8]>) -> Self {
+        self.raw_entries.push(RawEntry::File {
+            path: path.to_string(),
+            bytes: bytes.as_ref().to_vec(),
+        });
+        self
+    }
+
+    /// A symlink entry (tar only) at `path` relative to the archive's root.
+    pub fn symlink(mut self, path: &str, target: &str) -> Self {
+        self.raw_entries.push(RawEntry::Symlink {
+            path: path.to_string(),
+            target: target.to_string(),
+        });
+        self
+    }
+
+    /// A hard link entry (tar only) at `path` relative to the archive's root.
+    pub fn hardlink(mut self, path: &str, target: &str) -> Self {
+        self.raw_entries.push(RawEntry::Hardlink {
+            path: path.to_string(),
+            target: target.to_string(),
+        });
         self
     }
 
@@ -104,21 +199,53 @@ impl SdistBuilder {
     }
 
     fn default_pyproject(&self) -> String {
-        let dependencies: Vec<String> = self.requires_dist.iter().map(|r| toml_string(r)).collect();
-        let mut text = format!(
-            "[build-system]\nrequires = [\"setuptools>=61\"]\nbuild-backend = \"setuptools.build_meta\"\n\n\
-             [project]\nname = {}\nversion = {}\ndependencies = [{}]\n",
-            toml_string(&self.name),
-            toml_string(&self.version),
-            dependencies.join(", ")
-        );
-        if let Some(requires_python) = &self.requires_python {
-            text.push_str(&format!(
-                "requires-python = {}\n",
-                toml_string(requires_python)
-            ));
+        match &self.backend {
+            Backend::InTree { .. } => format!(
+                "[build-system]\nrequires = [{}]\nbuild-backend = \"testkit_backend\"\nbackend-path = [\".\"]\n",
+                toml_list(&self.build_requires)
+            ),
+            Backend::Setuptools => {
+                let mut requires = vec!["setuptools>=61".to_string()];
+                requires.extend(self.build_requires.iter().cloned());
+                let mut text = format!(
+                    "[build-system]\nrequires = [{}]\nbuild-backend = \"setuptools.build_meta\"\n\n\
+                     [project]\nname = {}\nversion = {}\ndependencies = [{}]\n",
+                    toml_list(&requires),
+                    toml_string(&self.name),
+                    toml_string(&self.version),
+                    toml_list(&self.requires_dist)
+                );
+                if let Some(requires_python) = &self.requires_python {
+                    text.push_str(&format!("requires-python = {}\n", toml_string(requires_python)));
+                }
+                text
+            }
         }
-        text
+    }
+
+    /// The in-tree backend's files, when the generated `pyproject.toml` names it.
+    fn backend_files(&self) -> Vec<(String, Vec<u8>)> {
+        let Backend::InTree {
+            dynamic_requires,
+            fail,
+        } = &self.backend
+        else {
+            return Vec::new();
+        };
+        if self.pyproject.is_some() || self.setup_py.is_some() {
+            return Vec::new();
+        }
+        let config = serde_json::json!({ "requires": dynamic_requires, "fail": fail });
+        vec![
+            (
+                "testkit_backend.py".to_string(),
+                IN_TREE_BACKEND.as_bytes().to_vec(),
+            ),
+            (
+                "testkit_backend.json".to_string(),
+                config.to_string().into_bytes(),
+            ),
+        ]
     }
 
     /// Every file, relative to the top directory, in archive order.
@@ -135,6 +262,7 @@ impl SdistBuilder {
         if let Some(text) = &self.setup_py {
             entries.push(("setup.py".to_string(), text.clone().into_bytes()));
         }
+        entries.extend(self.backend_files());
         if self.files.is_empty() {
             let init = format!("__version__ = \"{}\"\n", self.version);
             entries.push((
@@ -151,10 +279,13 @@ impl SdistBuilder {
         let stem = self.stem();
         let entries = self.entries();
         let (filename, bytes) = match self.format {
-            SdistFormat::TarGz => (format!("{stem}.tar.gz"), write_tar_gz(&stem, &entries)),
+            SdistFormat::TarGz => (
+                format!("{stem}.tar.gz"),
+                write_tar_gz(&stem, &entries, &self.raw_entries),
+            ),
             SdistFormat::Zip => (
                 format!("{stem}.zip"),
-                write_zip(&stem, &entries).map_err(std::io::Error::other),
+                write_zip(&stem, &entries, &self.raw_entries).map_err(std::io::Error::other),
             ),
         };
         let bytes =
@@ -168,29 +299,103 @@ impl SdistBuilder {
     }
 }
 
+/// A TOML array of basic strings (without the brackets).
+fn toml_list(values: &[String]) -> String {
+    values
+        .iter()
+        .map(|v| toml_string(v))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A TOML basic string.
 fn toml_string(value: &str) -> String {
     format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-fn write_tar_gz(stem: &str, entries: &[(String, Vec<u8>)]) -> std::io::Result<Vec<u8>> {
+fn write_tar_gz(
+    stem: &str,
+    entries: &[(String, Vec<u8>)],
+    raw: &[RawEntry],
+) -> std::io::Result<Vec<u8>> {
     let mut tar = tar::Builder::new(GzEncoder::new(Vec::new(), flate2::Compression::fast()));
     for (path, bytes) in entries {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(bytes.len() as u64);
-        header.set_mode(0o644);
-        header.set_mtime(0);
-        header.set_entry_type(tar::EntryType::Regular);
+        let mut header = tar_header(tar::EntryType::Regular, bytes.len(), 0o644);
         tar.append_data(&mut header, format!("{stem}/{path}"), bytes.as_slice())?;
+    }
+    for entry in raw {
+        let (header, bytes) = match entry {
+            RawEntry::File { path, bytes } => (
+                raw_tar_header(tar::EntryType::Regular, path, None, bytes.len())?,
+                bytes,
+            ),
+            RawEntry::Symlink { path, target } => (
+                raw_tar_header(tar::EntryType::Symlink, path, Some(target), 0)?,
+                &Vec::new(),
+            ),
+            RawEntry::Hardlink { path, target } => (
+                raw_tar_header(tar::EntryType::Link, path, Some(target), 0)?,
+                &Vec::new(),
+            ),
+        };
+        tar.append(&header, bytes.as_slice())?;
     }
     tar.into_inner()?.finish()
 }
 
-fn write_zip(stem: &str, entries: &[(String, Vec<u8>)]) -> zip::result::ZipResult<Vec<u8>> {
+fn tar_header(kind: tar::EntryType, size: usize, mode: u32) -> tar::Header {
+    let mut header = tar::Header::new_gnu();
+    header.set_entry_type(kind);
+    header.set_size(size as u64);
+    header.set_mode(mode);
+    header.set_mtime(0);
+    header
+}
+
+/// A header whose name is written byte for byte, bypassing the tar crate's path checks
+/// (which refuse `..` and absolute paths, exactly what hostile sdists need).
+fn raw_tar_header(
+    kind: tar::EntryType,
+    path: &str,
+    link: Option<&String>,
+    size: usize,
+) -> std::io::Result<tar::Header> {
+    let mut header = tar_header(kind, size, if link.is_some() { 0o777 } else { 0o644 });
+    let name = &mut header.as_old_mut().name;
+    if path.len() > name.len() {
+        return Err(std::io::Error::other(format!(
+            "raw tar path longer than {} bytes: {path}",
+            name.len()
+        )));
+    }
+    name[..path.len()].copy_from_slice(path.as_bytes());
+    if let Some(target) = link {
+        header.set_link_name_literal(target)?;
+    }
+    header.set_cksum();
+    Ok(header)
+}
+
+fn write_zip(
+    stem: &str,
+    entries: &[(String, Vec<u8>)],
+    raw: &[RawEntry],
+) -> zip::result::ZipResult<Vec<u8>> {
     let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
     for (path, bytes) in entries {
         zip.start_file(format!("{stem}/{path}"), SimpleFileOptions::default())?;
         zip.write_all(bytes)?;
+    }
+    for entry in raw {
+        match entry {
+            RawEntry::File { path, bytes } => {
+                zip.start_file(path.as_str(), SimpleFileOptions::default())?;
+                zip.write_all(bytes)?;
+            }
+            RawEntry::Symlink { path, target } | RawEntry::Hardlink { path, target } => {
+                zip.add_symlink(path.as_str(), target.as_str(), SimpleFileOptions::default())?;
+            }
+        }
     }
     Ok(zip.finish()?.into_inner())
 }
@@ -217,8 +422,9 @@ mod tests {
     }
 
     #[test]
-    fn tar_gz_sdist_with_default_pyproject() {
+    fn setuptools_sdist_as_tar_gz() {
         let sdist = SdistBuilder::new("My.Pkg", "0.3")
+            .setuptools()
             .requires_dist("six>=1")
             .requires_python(">=3.8")
             .build();
@@ -238,8 +444,78 @@ mod tests {
             ]
         );
         assert_eq!(entries[0].1, sdist.metadata);
+        assert!(entries[1]
+            .1
+            .contains("build-backend = \"setuptools.build_meta\""));
         assert!(entries[1].1.contains("dependencies = [\"six>=1\"]\n"));
         assert!(entries[1].1.contains("requires-python = \">=3.8\"\n"));
+    }
+
+    #[test]
+    fn default_sdist_names_the_in_tree_backend() {
+        let sdist = SdistBuilder::new("pkg", "1.0")
+            .build_requires("flit_core")
+            .backend_requires("wheel-helper>=1")
+            .build();
+        let entries = tar_entries(&sdist.bytes);
+        let paths: Vec<&str> = entries.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "pkg-1.0/PKG-INFO",
+                "pkg-1.0/pyproject.toml",
+                "pkg-1.0/testkit_backend.py",
+                "pkg-1.0/testkit_backend.json",
+                "pkg-1.0/pkg/__init__.py"
+            ]
+        );
+        assert_eq!(
+            entries[1].1,
+            "[build-system]\nrequires = [\"flit_core\"]\nbuild-backend = \"testkit_backend\"\nbackend-path = [\".\"]\n"
+        );
+        assert_eq!(
+            entries[3].1,
+            r#"{"fail":null,"requires":["wheel-helper>=1"]}"#
+        );
+    }
+
+    #[test]
+    fn hostile_tar_entries_are_written_verbatim() {
+        let sdist = SdistBuilder::new("evil", "1.0")
+            .raw_entry("../outside.txt", "x")
+            .raw_entry("/etc/evil", "y")
+            .symlink("evil-1.0/link", "../../etc/passwd")
+            .hardlink("evil-1.0/hard", "/etc/shadow")
+            .build();
+        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(sdist.bytes.as_slice()));
+        let found: Vec<(String, tar::EntryType, Option<String>)> = archive
+            .entries()
+            .unwrap()
+            .map(|entry| {
+                let entry = entry.unwrap();
+                let header = entry.header();
+                let path = String::from_utf8(header.path_bytes().into_owned()).unwrap();
+                let link = header
+                    .link_name_bytes()
+                    .map(|l| String::from_utf8(l.into_owned()).unwrap());
+                (path, header.entry_type(), link)
+            })
+            .collect();
+        let tail = &found[found.len() - 4..];
+        assert_eq!(
+            tail[0],
+            ("../outside.txt".to_string(), tar::EntryType::Regular, None)
+        );
+        assert_eq!(tail[1].0, "/etc/evil");
+        assert_eq!(
+            tail[2],
+            (
+                "evil-1.0/link".to_string(),
+                tar::EntryType::Symlink,
+                Some("../../etc/passwd".to_string())
+            )
+        );
+        assert_eq!(tail[3].1, tar::EntryType::Link);
     }
 
     #[test]
@@ -263,5 +539,95 @@ mod tests {
             .read_to_string(&mut pkg_info)
             .unwrap();
         assert_eq!(pkg_info, sdist.metadata);
+    }
+    /// Runs a hook of the in-tree backend with python3 in the unpacked sdist; None without python3.
+    fn run_hook(sdist: &BuiltFile, hook: &str) -> Option<(bool, String, tempfile::TempDir)> {
+        let dir = tempfile::tempdir().unwrap();
+        tar::Archive::new(flate2::read::GzDecoder::new(sdist.bytes.as_slice()))
+            .unpack(dir.path())
+            .unwrap();
+        let tree = dir.path().join(sdist.filename.trim_end_matches(".tar.gz"));
+        let out = dir.path().join("out");
+        fs_err::create_dir(&out).unwrap();
+        let script = format!("import sys, testkit_backend as b; print(b.{hook}(sys.argv[1]))");
+        let output = std::process::Command::new("python3")
+            .args(["-B", "-c", &script])
+            .arg(&out)
+            .current_dir(&tree)
+            .output();
+        let Ok(output) = output else {
+            eprintln!("python3 not found: skipping the backend test");
+            return None;
+        };
+        let text = String::from_utf8_lossy(if output.status.success() {
+            &output.stdout
+        } else {
+            &output.stderr
+        });
+        Some((output.status.success(), text.trim().to_string(), dir))
+    }
+
+    #[test]
+    fn in_tree_backend_builds_a_valid_wheel() {
+        let sdist = SdistBuilder::new("Built.Pkg", "1.2")
+            .requires_dist("six")
+            .file("built_pkg/__init__.py", "X = 1\n")
+            .file("built_pkg/data/info.txt", "data\n")
+            .build();
+        let Some((ok, filename, dir)) = run_hook(&sdist, "build_wheel") else {
+            return;
+        };
+        assert!(ok, "{filename}");
+        assert_eq!(filename, "built_pkg-1.2-py3-none-any.whl");
+        let bytes = fs_err::read(dir.path().join("out").join(&filename)).unwrap();
+        let mut wheel = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+        let mut names: Vec<String> = wheel
+            .file_names()
+            .map(|n| n.unwrap().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "built_pkg-1.2.dist-info/METADATA",
+                "built_pkg-1.2.dist-info/RECORD",
+                "built_pkg-1.2.dist-info/WHEEL",
+                "built_pkg/__init__.py",
+                "built_pkg/data/info.txt"
+            ]
+        );
+        let mut metadata = String::new();
+        wheel
+            .by_name("built_pkg-1.2.dist-info/METADATA")
+            .unwrap()
+            .read_to_string(&mut metadata)
+            .unwrap();
+        assert_eq!(metadata, sdist.metadata);
+        let mut record = String::new();
+        wheel
+            .by_name("built_pkg-1.2.dist-info/RECORD")
+            .unwrap()
+            .read_to_string(&mut record)
+            .unwrap();
+        let init_line = format!(
+            "built_pkg/__init__.py,{},6",
+            crate::wheel::record_hash(b"X = 1\n")
+        );
+        assert!(record.lines().any(|line| line == init_line), "{record}");
+    }
+
+    #[test]
+    fn in_tree_backend_fails_when_asked() {
+        let sdist = SdistBuilder::new("broken", "1.0")
+            .backend_fails("no compiler here")
+            .build();
+        let Some((ok, stderr, _dir)) = run_hook(&sdist, "build_wheel") else {
+            return;
+        };
+        assert!(!ok);
+        assert!(
+            stderr.contains("testkit backend, build_wheel: no compiler here"),
+            "{stderr}"
+        );
     }
 }
