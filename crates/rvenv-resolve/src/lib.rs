@@ -5,11 +5,16 @@
 //! `resolver` turns requirements into a resolution with PubGrub over a [`Provider`]. Fetching pages,
 //! metadata and files over the network is `rvenv-index`'s job; installing is `rvenv-install`'s.
 
+pub mod resolver;
 pub mod select;
 pub mod tags;
 pub mod types;
 pub mod wheel_filename;
 
+pub use resolver::{
+    resolve, Origin, Prereleases, RequiredBy, Resolution, ResolveError, ResolveOptions,
+    ResolveRequest, ResolvedPackage, Upgrade,
+};
 pub use select::{select_candidates, PackageSet, SelectOptions, Target};
 pub use tags::Tags;
 pub use types::{
