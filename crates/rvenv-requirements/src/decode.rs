@@ -52,7 +52,7 @@ fn decode_utf16(
     unit: fn([u8; 2]) -> u16,
     encoding: &str,
 ) -> Result<String, DecodeError> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.chunks_exact(2).remainder().is_empty() {
         return Err(DecodeError {
             message: format!(
                 "the file starts with a {encoding} byte-order mark but has an odd number of bytes"
@@ -83,7 +83,7 @@ fn decode_utf32(
     unit: fn([u8; 4]) -> u32,
     encoding: &str,
 ) -> Result<String, DecodeError> {
-    if bytes.len() % 4 != 0 {
+    if !bytes.chunks_exact(4).remainder().is_empty() {
         return Err(DecodeError {
             message: format!("the file starts with a {encoding} byte-order mark but its length is not a multiple of 4"),
         });
@@ -93,12 +93,14 @@ fn decode_utf32(
         let value = unit([quad[0], quad[1], quad[2], quad[3]]);
         match char::from_u32(value) {
             Some(c) => text.push(c),
-            None => return Err(DecodeError {
-                message: format!(
+            None => {
+                return Err(DecodeError {
+                    message: format!(
                     "the file is not valid {encoding}: 0x{value:08X} at byte {} is not a character",
                     4 + index * 4
                 ),
-            }),
+                })
+            }
         }
     }
     Ok(text)

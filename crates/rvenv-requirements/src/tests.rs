@@ -571,3 +571,321 @@ fn directories_as_requirements() {
         "r.txt:1: directory `./plain` is not installable: it has neither setup.py nor pyproject.toml\n    ./plain\n  hint: point at the project's root directory"
     );
 }
+
+#[test]
+fn error_messages_are_exact() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "flask\nrequests>==2.0\n",
+            "requirements.txt:2:9: no such comparison operator \">==\", must be one of ~= == != <= >= < > ===\n    requests>==2.0\n            ^",
+        ),
+        (
+            "requirements.txt",
+            "requirements.txt:1: `requirements.txt` looks like a requirements file, not a package\n    requirements.txt\n  hint: to include it, write `-r requirements.txt`",
+        ),
+        (
+            "foo>=1.0.*",
+            "requirements.txt:1:4: Operator >= cannot be used with a wildcard version specifier\n    foo>=1.0.*\n       ^\n  hint: a `.*` wildcard works only with `==` and `!=` (`==1.0.*`); with other operators drop it (`>=1.0`)",
+        ),
+        (
+            "pip install fastapi uvicorn",
+            "requirements.txt:1: this is a shell command, not a requirement\n    pip install fastapi uvicorn\n  hint: write just the requirements, one per line: `fastapi`, `uvicorn`",
+        ),
+        (
+            "foo=1.0",
+            "requirements.txt:1:4: no such comparison operator \"=\", must be one of ~= == != <= >= < > ===\n    foo=1.0\n       ^\n  hint: `=` is not an operator; to pin a version write `foo==1.0`",
+        ),
+        (
+            "flask django",
+            "requirements.txt:1:7: Expected one of `@`, `(`, `<`, `=`, `>`, `~`, `!`, `;`, found `d`\n    flask django\n          ^\n  hint: write one requirement per line",
+        ),
+        (
+            "./missing/dir",
+            "requirements.txt:1: `./missing/dir` looks like a path, but no such file or directory exists\n    ./missing/dir\n  hint: paths are relative to the current directory; check the spelling",
+        ),
+        (
+            "foo ; python_version >> '3'",
+            "requirements.txt:1:22: Expected a valid marker operator (such as `>=` or `not in`), found `>>`\n    foo ; python_version >> '3'\n                         ^",
+        ),
+        (
+            "--indx-url https://x",
+            "requirements.txt:1: unknown option --indx-url\n    --indx-url https://x\n  hint: did you mean --index-url?",
+        ),
+        (
+            "# fine\n--upgrade\n",
+            "requirements.txt:2: unknown option --upgrade\n    --upgrade\n  hint: --upgrade is an option of the install command, not of requirements files; pass it on the command line",
+        ),
+        ("-r", "requirements.txt:1: option -r needs a value\n    -r"),
+        ("--pre=1", "requirements.txt:1: option --pre does not take a value\n    --pre=1"),
+        (
+            "foo==1 --hash=md5:abc",
+            "requirements.txt:1:15: hash algorithm `md5` is not allowed; use sha256, sha384 or sha512\n    foo==1 --hash=md5:abc\n                  ^",
+        ),
+        (
+            "foo==1 --hash=sha256:abc",
+            "requirements.txt:1:15: a sha256 digest is 64 hex digits, but `abc` is not\n    foo==1 --hash=sha256:abc\n                  ^",
+        ),
+        (
+            "https://h/not-a-wheel.whl",
+            "requirements.txt:1: `not-a-wheel.whl` is not a valid wheel file name\n    https://h/not-a-wheel.whl\n  hint: wheel names look like `name-1.0-py3-none-any.whl`",
+        ),
+        (
+            "https://h/x.zip ; python_version >",
+            "requirements.txt:1: invalid marker `python_version >`: Expected marker value, found end of dependency specification\n    https://h/x.zip ; python_version >",
+        ),
+        (
+            "--no-binary --pre",
+            "requirements.txt:1: --no-binary needs a value, found `--pre`\n    --no-binary --pre",
+        ),
+        (
+            "-r https://h/reqs.txt",
+            "requirements.txt:1: remote requirements files are not supported yet (`https://h/reqs.txt`)\n    -r https://h/reqs.txt\n  hint: download it first and name the local copy",
+        ),
+        (
+            "foo @ ./rel",
+            "requirements.txt:1: `foo @ ./rel` looks like a path, but no such file or directory exists\n    foo @ ./rel\n  hint: paths are relative to the current directory; check the spelling",
+        ),
+        (
+            "-i 'https://x",
+            "requirements.txt:1: a ' quote is never closed\n    -i 'https://x\n  hint: close it, or escape it as \\'",
+        ),
+    ];
+    let mut mismatches = Vec::new();
+    for (content, expected) in cases {
+        let found = parse_err(content);
+        if found != *expected {
+            mismatches.push(format!(
+                "{content}\n--- expected\n{expected}\n--- found\n{found}\n"
+            ));
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+#[test]
+fn variables_hide_the_column_but_not_the_line() {
+    std::env::set_var("RVENV_REQ_TEST_VERSION", "1.0");
+    let err = parse_err("foo>=1 bar==${RVENV_REQ_TEST_VERSION}");
+    assert!(err.starts_with("requirements.txt:1: "), "{err}");
+    assert!(
+        err.contains("\n    foo>=1 bar==${RVENV_REQ_TEST_VERSION}"),
+        "{err}"
+    );
+}
+
+#[test]
+fn constraints_must_be_named_and_not_editable() {
+    let dir = tree(&[
+        ("c1.txt", "https://h/foo-1.0.zip\n"),
+        ("c2.txt", "-e .\n"),
+        ("c3.txt", "foo @ https://h/foo-1.0.zip\nbar==1\n"),
+        ("pyproject.toml", ""),
+    ]);
+    let root = dir.path();
+    let err = RequirementsTxt::parse_constraints(Path::new("c1.txt"), root)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "c1.txt:1: a constraint needs a package name, but `https://h/foo-1.0.zip` has none\n    https://h/foo-1.0.zip\n  hint: write constraints as `name==version` or `name @ url`"
+    );
+    let err = RequirementsTxt::parse_constraints(Path::new("c2.txt"), root)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "c2.txt:1: editable requirements are not allowed as constraints (`-e .`)\n    -e .\n  hint: move it to a requirements file"
+    );
+    let parsed = RequirementsTxt::parse_constraints(Path::new("c3.txt"), root).unwrap();
+    assert_eq!(parsed.constraints.len(), 2);
+    assert!(parsed.requirements.is_empty());
+}
+
+#[test]
+fn missing_files_name_who_included_them() {
+    let dir = tree(&[
+        ("a.txt", "flask\n-r sub/b.txt\n"),
+        ("sub/b.txt", "\n\n-c nope.txt\n"),
+    ]);
+    let err = RequirementsTxt::parse(Path::new("a.txt"), dir.path())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "sub/b.txt:3: cannot read requirements file `sub/nope.txt`: No such file or directory (os error 2)"
+    );
+    let err = RequirementsTxt::parse(Path::new("absent.txt"), dir.path())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "cannot read requirements file `absent.txt`: No such file or directory (os error 2)"
+    );
+}
+
+#[test]
+fn include_cycles_are_reported() {
+    let dir = tree(&[
+        ("a.txt", "flask\n-r b.txt\n"),
+        ("b.txt", "-r sub/../c.txt\n"),
+        ("c.txt", "click\n-c a.txt\n"),
+        ("self.txt", "-r ./self.txt\n"),
+        ("diamond.txt", "-r c2.txt\n-r c2.txt\n"),
+        ("c2.txt", "click\n"),
+        ("sub/.keep", ""),
+    ]);
+    let root = dir.path();
+    let err = RequirementsTxt::parse(Path::new("a.txt"), root)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(err, "sub/../c.txt:2: `sub/../a.txt` includes itself: a.txt -> b.txt -> sub/../c.txt -> sub/../a.txt");
+    let err = RequirementsTxt::parse(Path::new("self.txt"), root)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "self.txt:1: `./self.txt` includes itself: self.txt -> ./self.txt"
+    );
+    // Including the same file twice is not a cycle.
+    let parsed = RequirementsTxt::parse(Path::new("diamond.txt"), root).unwrap();
+    assert_eq!(parsed.requirements.len(), 2);
+}
+
+#[test]
+fn invalid_encodings() {
+    let dir = tree(&[]);
+    std::fs::write(dir.path().join("bad.txt"), b"flask\n\xff\xfe\x00").unwrap();
+    let err = RequirementsTxt::parse(Path::new("bad.txt"), dir.path())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "cannot read requirements file `bad.txt`: the file is not valid UTF-8 (line 2, byte 6: 0xFF)\n  hint: save it as UTF-8"
+    );
+}
+
+#[test]
+fn standard_input() {
+    let dir = tree(&[("more.txt", "click\n")]);
+    let input = b"flask\n-r more.txt\n".as_slice();
+    let parsed = RequirementsTxt::parse_reader(input, dir.path()).unwrap();
+    let found: Vec<String> = parsed
+        .requirements
+        .iter()
+        .map(|e| format!("{} {}", e.requirement.name().unwrap(), e.origin))
+        .collect();
+    assert_eq!(found, vec!["flask -:1", "click more.txt:1"]);
+}
+
+#[test]
+fn hash_checking_mode() {
+    let parsed = parse(&format!(
+        "a==1.0 --hash={}\nb>=2\nc==3.*\nd==4.0\n./local-1.0.tar.gz\ngit+https://h/r.git#egg=r\nhttps://h/e-1.0-py3-none-any.whl --hash={}\n",
+        h('a'),
+        h('b')
+    ));
+    let err = parsed.check_hash_mode(false).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "hash-checking mode is on (requirements.txt:1 has --hash), so every requirement must be pinned with `==` and carry --hash; 5 do not:\n\
+         \x20 requirements.txt:2: `b>=2` is not pinned with `==` and has no --hash\n\
+         \x20 requirements.txt:3: `c==3.*` is not pinned (`==3.*` is a range of versions, not one) and has no --hash\n\
+         \x20 requirements.txt:4: `d==4.0` has no --hash\n\
+         \x20 requirements.txt:5: `./local-1.0.tar.gz` has no --hash\n\
+         \x20 requirements.txt:6: `git+https://h/r.git#egg=r` is a VCS URL, and a repository cannot be hashed\n\
+         \x20 hint: write each as `name==VERSION --hash=sha256:DIGEST` (pip-compile --generate-hashes does this)"
+    );
+    // Off unless something turns it on.
+    parse("b>=2\n").check_hash_mode(false).unwrap();
+    let err = parse("b>=2\n")
+        .check_hash_mode(true)
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("hash-checking mode is on (--require-hashes was given), so every requirement must be pinned with `==` and carry --hash; 1 does not:\n  requirements.txt:1: `b>=2`"), "{err}");
+    let err = parse("--require-hashes\nb==2\n")
+        .check_hash_mode(false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("hash-checking mode is on (requirements.txt:1 says --require-hashes)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn editables_break_hash_mode() {
+    let dir = tree(&[("p/setup.py", "")]);
+    let parsed = RequirementsTxt::parse_str("-e p\n", Path::new("r.txt"), dir.path()).unwrap();
+    let err = parsed.check_hash_mode(true).unwrap_err().to_string();
+    assert!(
+        err.contains(
+            "\n  r.txt:1: `-e p` is editable, and an editable has no single file to hash\n"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn command_line_requirements() {
+    let dir = tree(&[
+        ("wheels/foo-1.0-py3-none-any.whl", ""),
+        ("proj/pyproject.toml", ""),
+    ]);
+    let root = dir.path();
+    let name = |arg: &str| {
+        parse_cli_requirement(arg, root)
+            .unwrap()
+            .name()
+            .map(ToString::to_string)
+    };
+    assert_eq!(name("fastapi").as_deref(), Some("fastapi"));
+    assert_eq!(name("uvicorn[standard]>=0.30").as_deref(), Some("uvicorn"));
+    assert_eq!(
+        name("./wheels/foo-1.0-py3-none-any.whl").as_deref(),
+        Some("foo")
+    );
+    assert_eq!(name("./proj"), None);
+    match parse_cli_requirement("./proj", root).unwrap() {
+        RequirementSource::Unnamed(u) => assert_eq!(u.location, Location::Path(root.join("proj"))),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        parse_cli_requirement("requirements.txt", root).unwrap_err().to_string(),
+        "invalid requirement `requirements.txt`: `requirements.txt` looks like a requirements file, not a package\n  hint: to include it, write `-r requirements.txt`"
+    );
+    assert_eq!(
+        parse_cli_requirement("flask>=", root)
+            .unwrap_err()
+            .to_string(),
+        "invalid requirement `flask>=`: Unexpected end of version specifier, expected version"
+    );
+    assert_eq!(
+        parse_cli_editable(".", &root.join("proj"))
+            .unwrap()
+            .location,
+        Location::Path(root.join("proj"))
+    );
+}
+
+#[test]
+fn merge_combines_files() {
+    let mut first =
+        parse("-i https://a/simple\n--extra-index-url https://x/simple\nflask\n--no-binary lxml\n");
+    let second = parse("-i https://b/simple\n--extra-index-url https://x/simple\nclick\n--only-binary lxml\n--pre\n");
+    first.merge(second);
+    assert_eq!(first.index_url.as_deref(), Some("https://b/simple"));
+    assert_eq!(first.extra_index_urls.len(), 1);
+    assert_eq!(first.requirements.len(), 2);
+    assert!(first.pre);
+    assert!(first.format_control.no_binary.is_empty());
+    assert!(first.format_control.only_binary.contains("lxml"));
+}
+
+#[test]
+fn origin_path_is_kept_as_given() {
+    let parsed = parse("flask");
+    assert_eq!(
+        parsed.requirements[0].origin.file,
+        PathBuf::from("requirements.txt")
+    );
+}
