@@ -100,6 +100,8 @@ pub struct ResolveOptions {
     /// `--no-deps`: only the requested packages.
     pub no_deps: bool,
     pub upgrade: Upgrade,
+    /// `--prefer-binary`: an older version with a wheel before a newer one with only an sdist.
+    pub prefer_binary: bool,
 }
 
 /// Why a package is in a resolution.

@@ -224,12 +224,13 @@ fn versions_text(package: &Package, range: &VersionSet, solver: &Solver) -> Stri
     }
 }
 
+/// "requires" after one version or "every version of", "require" after a span of versions.
 fn verb(package: &Package, range: &VersionSet, solver: &Solver) -> &'static str {
-    let single = package
-        .name()
-        .and_then(|name| solver.candidates_of(name))
-        .is_none_or(|candidates| versions_in(&candidates, range).len() <= 1);
-    if single {
+    let Some(candidates) = package.name().and_then(|name| solver.candidates_of(name)) else {
+        return "requires";
+    };
+    let inside = versions_in(&candidates, range).len();
+    if inside <= 1 || inside == candidates.versions.len() {
         "requires"
     } else {
         "require"

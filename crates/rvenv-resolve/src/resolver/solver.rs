@@ -20,7 +20,7 @@ use super::{
     Origin, Prereleases, RequiredBy, Resolution, ResolveError, ResolveOptions, ResolveRequest,
     ResolvedPackage,
 };
-use crate::types::{Candidate, Candidates, ProviderError};
+use crate::types::{Candidate, Candidates, FileKind, ProviderError};
 
 /// Why a version cannot be used, beyond what PubGrub knows itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -210,6 +210,7 @@ impl Solver {
 
     /// pip's choice among allowed versions: the installed one, else the newest final release
     /// (or the newest of all when pre-releases are allowed for it), else the newest pre-release.
+    /// With `--prefer-binary`, the newest of those with a wheel comes before a newer sdist.
     fn pick<'c>(&self, name: &PackageName, allowed: &[&'c Candidate]) -> Option<&'c Candidate> {
         if let Some(preferred) = self.preferences.get(name) {
             if let Some(candidate) = allowed.iter().find(|c| &c.version == preferred) {
@@ -218,14 +219,22 @@ impl Solver {
         }
         let prereleases = self.options.prereleases == Prereleases::Allow
             || self.state.borrow().prerelease_named.contains(name);
-        if prereleases {
-            return allowed.first().copied();
-        }
-        allowed
+        let finals: Vec<&Candidate> = allowed
             .iter()
-            .find(|candidate| !candidate.version.any_prerelease())
-            .or_else(|| allowed.first())
+            .filter(|candidate| !candidate.version.any_prerelease())
             .copied()
+            .collect();
+        let eligible = if prereleases || finals.is_empty() {
+            allowed
+        } else {
+            &finals
+        };
+        if self.options.prefer_binary {
+            if let Some(wheel) = eligible.iter().find(|c| c.file.kind == FileKind::Wheel) {
+                return Some(wheel);
+            }
+        }
+        eligible.first().copied()
     }
 
     /// Adds `requirement` (as `name` and each `name[extra]`) to `dependencies`.

@@ -20,6 +20,8 @@ struct Release {
     requires_dist: Vec<Requirement>,
     requires_python: Option<VersionSpecifiers>,
     yanked: bool,
+    /// Served as a wheel (else as an sdist).
+    wheel: bool,
 }
 
 /// A [`Provider`] over a map, with a delay per request and a count of requests in flight.
@@ -73,11 +75,24 @@ impl FakeIndex {
                 .collect(),
             requires_python: requires_python.map(|r| VersionSpecifiers::from_str(r).unwrap()),
             yanked,
+            wheel: false,
         };
         let mut releases = self.releases.lock().unwrap();
         let versions = releases.entry(name(package)).or_default();
         versions.push(release);
         versions.sort_by(|a, b| b.version.cmp(&a.version));
+        self
+    }
+
+    fn add_wheel(&self, package: &str, v: &str) -> &Self {
+        self.add(package, v, &[]);
+        let mut releases = self.releases.lock().unwrap();
+        for release in releases.get_mut(&name(package)).unwrap() {
+            if release.version == version(v) {
+                release.wheel = true;
+            }
+        }
+        drop(releases);
         self
     }
 
@@ -106,11 +121,21 @@ impl FakeIndex {
     }
 
     fn file(package: &PackageName, release: &Release) -> DistFile {
-        let filename = format!("{}-{}.tar.gz", package.as_dist_info_name(), release.version);
+        let (filename, kind) = if release.wheel {
+            let filename = format!(
+                "{}-{}-py3-none-any.whl",
+                package.as_dist_info_name(),
+                release.version
+            );
+            (filename, FileKind::Wheel)
+        } else {
+            let filename = format!("{}-{}.tar.gz", package.as_dist_info_name(), release.version);
+            (filename, FileKind::Sdist)
+        };
         DistFile {
             url: format!("https://files.example/{filename}").parse().unwrap(),
             filename,
-            kind: FileKind::Sdist,
+            kind,
             hashes: vec![],
             size: None,
             requires_python: None,
@@ -611,6 +636,35 @@ async fn no_deps_installs_only_the_request() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prefer_binary_takes_an_older_wheel() {
+    let index = Arc::new(FakeIndex::new());
+    index.add_wheel("a", "1.0").add("a", "2.0", &[]);
+    let default = ResolveOptions::default();
+    assert_eq!(pins(&index, &request(&["a"]), &default).await, ["a==2.0"]);
+    let prefer_binary = ResolveOptions {
+        prefer_binary: true,
+        ..ResolveOptions::default()
+    };
+    let resolution = run(&index, &request(&["a"]), &prefer_binary).await.unwrap();
+    assert_eq!(
+        resolution.packages[0].candidate.file.filename,
+        "a-1.0-py3-none-any.whl"
+    );
+}
+
+/// The solver's thread waits on requests that run on the caller's runtime, even when that
+/// runtime has a single thread.
+#[tokio::test(flavor = "current_thread")]
+async fn works_on_a_current_thread_runtime() {
+    let index = Arc::new(FakeIndex::with_delay(Duration::from_millis(5)));
+    index.add("a", "1.0", &["b"]).add("b", "1.0", &[]);
+    assert_eq!(
+        pins(&index, &request(&["a"]), &ResolveOptions::default()).await,
+        ["a==1.0", "b==1.0"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn direct_urls_are_refused_clearly() {
     let index = Arc::new(FakeIndex::new());
     let message = run(
@@ -650,4 +704,29 @@ async fn prefetching_overlaps_requests() {
     assert_eq!(index.requests.load(Ordering::SeqCst), 60);
     let max = index.max_in_flight.load(Ordering::SeqCst);
     assert!(max >= 20, "at most {max} requests were in flight at once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conflict_across_every_version_is_stated_once() {
+    let index = Arc::new(FakeIndex::new());
+    index
+        .add("a", "1.0", &["c>=2"])
+        .add("a", "1.1", &["c>=2"])
+        .add("a", "2.0", &["c>=2", "d"])
+        .add("c", "1.0", &[])
+        .add("c", "2.0", &[])
+        .add("d", "1.0", &[]);
+    let message = failure(
+        &index,
+        &request(&["a", "c==1.0"]),
+        &ResolveOptions::default(),
+    )
+    .await;
+    assert_eq!(
+        message,
+        "no versions satisfy the requirements:\n\
+         \x20 - you asked for a (requirements.txt:1)\n\
+         \x20 - every version of a (1.0 to 2.0) requires c>=2\n\
+         \x20 - you asked for c==1.0 (requirements.txt:2)"
+    );
 }
