@@ -60,6 +60,19 @@ impl BuiltFile {
         sha256_hex(self.metadata.as_bytes())
     }
 
+    /// The same file cut to its first `len` bytes (a truncated download or archive), with the
+    /// hash of what is left.
+    pub fn truncated(&self, len: usize) -> BuiltFile {
+        let bytes = self.bytes[..len.min(self.bytes.len())].to_vec();
+        BuiltFile::new(
+            self.filename.clone(),
+            bytes,
+            self.metadata.clone(),
+            &self.name,
+            &self.version,
+        )
+    }
+
     /// Writes the archive into `dir` under its file name and returns the path.
     ///
     /// Panics if the file cannot be written.

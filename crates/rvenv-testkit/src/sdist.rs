@@ -11,7 +11,7 @@ use crate::built::{escape_name, BuiltFile};
 
 /// The archive format of an sdist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SdistFormat {
+enum SdistFormat {
     #[default]
     TarGz,
     Zip,

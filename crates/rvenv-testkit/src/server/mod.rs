@@ -311,6 +311,12 @@ impl IndexServer {
         self.state.base_url.clone()
     }
 
+    /// `http://localhost:PORT`: the same server under another host name, for tests where a
+    /// redirect or link must lead to a different host (credentials must not follow).
+    pub fn localhost_base_url(&self) -> String {
+        format!("http://localhost:{}", self.addr.port())
+    }
+
     /// The flat find-links page, `http://127.0.0.1:PORT/links/`.
     pub fn find_links_url(&self) -> String {
         format!("{}/links/", self.state.base_url)

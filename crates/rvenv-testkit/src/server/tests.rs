@@ -473,3 +473,32 @@ fn drop_stops_the_server() {
     );
     assert!(TcpStream::connect(addr).is_err());
 }
+
+#[test]
+fn links_to_files_on_another_host() {
+    let wheel = WheelBuilder::new("other", "2.0").build();
+    let files_host = IndexServer::start([wheel.clone()]);
+    let index = IndexServer::builder()
+        .file(wheel.clone())
+        .link_style(LinkStyle::OtherHost(files_host.localhost_base_url()))
+        .start();
+    let page: Value =
+        serde_json::from_slice(&get(&index, "/simple/other/", &[("Accept", JSON_ACCEPT)]).body)
+            .unwrap();
+    let url = page["files"][0]["url"].as_str().unwrap().to_string();
+    assert_eq!(
+        url,
+        format!(
+            "http://localhost:{}/files/{}",
+            files_host.port(),
+            wheel.filename
+        )
+    );
+    let fetched = get(
+        &files_host,
+        url.strip_prefix(&files_host.localhost_base_url()).unwrap(),
+        &[],
+    );
+    assert_eq!(fetched.body, wheel.bytes);
+    assert_eq!(files_host.request_count(), 1);
+}

@@ -1,15 +1,15 @@
 //! Wheels built in memory, following the binary distribution format (PEP 427 and its successors).
 
-use std::io::{Cursor, Write};
+mod archive;
+
 use std::path::{Path, PathBuf};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
-use zip::write::SimpleFileOptions;
-use zip::{CompressionMethod, ZipWriter};
 
 use crate::built::{escape_name, BuiltFile};
+use archive::{write_raw_zip, write_zip, Entry};
 
 /// How the wheel's entries are compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -28,14 +28,6 @@ enum RecordMode {
     Missing,
     /// This text, verbatim.
     Override(String),
-}
-
-#[derive(Debug, Clone)]
-struct Entry {
-    path: String,
-    bytes: Vec<u8>,
-    mode: u32,
-    symlink: bool,
 }
 
 /// Builds a wheel in memory.
@@ -64,6 +56,9 @@ pub struct WheelBuilder {
     files: Vec<Entry>,
     data_files: Vec<Entry>,
     raw_entries: Vec<Entry>,
+    declared_sizes: Vec<(String, u32)>,
+    record_wrong_hashes: Vec<String>,
+    record_omitted: Vec<String>,
     entry_points: Vec<(String, String, String)>,
     root_is_purelib: Option<bool>,
     record: RecordMode,
@@ -89,6 +84,9 @@ impl WheelBuilder {
             files: Vec::new(),
             data_files: Vec::new(),
             raw_entries: Vec::new(),
+            declared_sizes: Vec::new(),
+            record_wrong_hashes: Vec::new(),
+            record_omitted: Vec::new(),
             entry_points: Vec::new(),
             root_is_purelib: None,
             record: RecordMode::Computed,
@@ -155,12 +153,8 @@ impl WheelBuilder {
     /// A file at the root of the wheel. Without any, the wheel holds `<name>/__init__.py`
     /// setting `__version__`.
     pub fn file(mut self, path: &str, bytes: impl AsRef<[u8]>) -> Self {
-        self.files.push(Entry {
-            path: path.to_string(),
-            bytes: bytes.as_ref().to_vec(),
-            mode: 0o644,
-            symlink: false,
-        });
+        self.files
+            .push(Entry::file(path.to_string(), bytes.as_ref(), 0o644));
         self
     }
 
@@ -169,12 +163,8 @@ impl WheelBuilder {
     pub fn data_file(mut self, scheme: &str, path: &str, bytes: impl AsRef<[u8]>) -> Self {
         let mode = if scheme == "scripts" { 0o755 } else { 0o644 };
         let path = format!("{}/{scheme}/{path}", self.data_dir());
-        self.data_files.push(Entry {
-            path,
-            bytes: bytes.as_ref().to_vec(),
-            mode,
-            symlink: false,
-        });
+        self.data_files
+            .push(Entry::file(path, bytes.as_ref(), mode));
         self
     }
 
@@ -192,24 +182,45 @@ impl WheelBuilder {
     }
 
     /// An entry written verbatim (any path, `../x` and `/abs` included), listed in RECORD.
+    /// A path already in the wheel makes a duplicate entry.
     pub fn raw_entry(mut self, path: &str, bytes: impl AsRef<[u8]>) -> Self {
-        self.raw_entries.push(Entry {
-            path: path.to_string(),
-            bytes: bytes.as_ref().to_vec(),
-            mode: 0o644,
-            symlink: false,
-        });
+        self.raw_entries
+            .push(Entry::file(path.to_string(), bytes.as_ref(), 0o644));
         self
     }
 
     /// A symlink entry at `path` pointing to `target`, listed in RECORD.
     pub fn symlink(mut self, path: &str, target: &str) -> Self {
-        self.raw_entries.push(Entry {
-            path: path.to_string(),
-            bytes: target.as_bytes().to_vec(),
-            mode: 0o777,
-            symlink: true,
-        });
+        self.raw_entries
+            .push(Entry::symlink(path.to_string(), target));
+        self
+    }
+
+    /// A file of `size` zero bytes, deflated: a tiny entry that inflates to a huge one
+    /// (a compression-ratio bomb; about 1000:1).
+    pub fn zeros_entry(mut self, path: &str, size: usize) -> Self {
+        self.raw_entries
+            .push(Entry::file(path.to_string(), vec![0; size], 0o644));
+        self
+    }
+
+    /// Makes the zip headers claim `size` uncompressed bytes for `path` (a declared-size bomb
+    /// when far above the real size).
+    pub fn declared_size(mut self, path: &str, size: u32) -> Self {
+        self.declared_sizes.push((path.to_string(), size));
+        self
+    }
+
+    /// Lists `path` in RECORD with the hash of other content (same size): a RECORD that does
+    /// not match the file.
+    pub fn record_wrong_hash(mut self, path: &str) -> Self {
+        self.record_wrong_hashes.push(path.to_string());
+        self
+    }
+
+    /// Leaves `path` out of RECORD although it is in the wheel.
+    pub fn record_omits(mut self, path: &str) -> Self {
+        self.record_omitted.push(path.to_string());
         self
     }
 
@@ -335,22 +346,13 @@ impl WheelBuilder {
         if entries.is_empty() {
             let module = escape_name(&self.name);
             let init = format!("__version__ = \"{}\"\n", self.version);
-            entries.push(Entry {
-                path: format!("{module}/__init__.py"),
-                bytes: init.into_bytes(),
-                mode: 0o644,
-                symlink: false,
-            });
+            entries.push(Entry::file(format!("{module}/__init__.py"), init, 0o644));
         }
         entries.extend(self.data_files.iter().cloned());
         entries.extend(self.raw_entries.iter().cloned());
         let dist_info = self.dist_info_dir();
-        let meta = |name: &str, text: String| Entry {
-            path: format!("{dist_info}/{name}"),
-            bytes: text.into_bytes(),
-            mode: 0o644,
-            symlink: false,
-        };
+        let meta =
+            |name: &str, text: String| Entry::file(format!("{dist_info}/{name}"), text, 0o644);
         let mut dist_info_entries = vec![
             meta("METADATA", self.metadata_text()),
             meta("WHEEL", self.wheel_text()),
@@ -362,33 +364,59 @@ impl WheelBuilder {
         entries
     }
 
-    /// Builds the wheel. Panics if the zip writer refuses an entry (e.g. a duplicate name).
+    /// The RECORD text for these entries, with the requested lies.
+    fn record_text(&self, entries: &[Entry], record_path: &str) -> String {
+        let mut text = String::new();
+        for entry in entries
+            .iter()
+            .filter(|e| !self.record_omitted.contains(&e.path))
+        {
+            let hash = if self.record_wrong_hashes.contains(&entry.path) {
+                let mut other = entry.bytes.clone();
+                other.push(b'!');
+                record_hash(&other)
+            } else {
+                record_hash(&entry.bytes)
+            };
+            let line = format!("{},{hash},{}\n", csv_field(&entry.path), entry.bytes.len());
+            text.push_str(&line);
+        }
+        text.push_str(&format!("{},,\n", csv_field(record_path)));
+        text
+    }
+
+    /// Builds the wheel. Wheels with duplicate names or lying sizes are written without the
+    /// zip crate (stored entries); others with it. Panics if the zip crate refuses an entry.
     pub fn build(&self) -> BuiltFile {
         let mut entries = self.entries();
         let record_path = format!("{}/RECORD", self.dist_info_dir());
-        match &self.record {
-            RecordMode::Computed => {
-                let text = record_text(&entries, &record_path);
-                entries.push(Entry {
-                    path: record_path,
-                    bytes: text.into_bytes(),
-                    mode: 0o644,
-                    symlink: false,
-                });
-            }
-            RecordMode::Override(text) => {
-                entries.push(Entry {
-                    path: record_path,
-                    bytes: text.clone().into_bytes(),
-                    mode: 0o644,
-                    symlink: false,
-                });
-            }
-            RecordMode::Missing => {}
+        let record = match &self.record {
+            RecordMode::Computed => Some(self.record_text(&entries, &record_path)),
+            RecordMode::Override(text) => Some(text.clone()),
+            RecordMode::Missing => None,
+        };
+        if let Some(text) = record {
+            entries.push(Entry::file(record_path, text, 0o644));
         }
+        for entry in &mut entries {
+            let declared = self
+                .declared_sizes
+                .iter()
+                .find(|(path, _)| *path == entry.path);
+            entry.declared_size = declared.map(|(_, size)| *size);
+        }
+        let has_duplicates = entries.iter().enumerate().any(|(i, entry)| {
+            entries[..i]
+                .iter()
+                .any(|earlier| earlier.path == entry.path)
+        });
         let filename = self.wheel_filename();
-        let bytes = write_zip(&entries, self.compression)
-            .unwrap_or_else(|err| panic!("rvenv-testkit: cannot build {filename}: {err}"));
+        let bytes = if has_duplicates || !self.declared_sizes.is_empty() {
+            write_raw_zip(&entries)
+        } else {
+            write_zip(&entries, self.compression)
+                .unwrap_or_else(|err| panic!("rvenv-testkit: cannot build {filename}: {err}"))
+        };
         BuiltFile::new(
             filename,
             bytes,
@@ -426,20 +454,6 @@ pub(crate) fn record_hash(bytes: &[u8]) -> String {
     format!("sha256={}", URL_SAFE_NO_PAD.encode(Sha256::digest(bytes)))
 }
 
-fn record_text(entries: &[Entry], record_path: &str) -> String {
-    let mut text = String::new();
-    for entry in entries {
-        text.push_str(&format!(
-            "{},{},{}\n",
-            csv_field(&entry.path),
-            record_hash(&entry.bytes),
-            entry.bytes.len()
-        ));
-    }
-    text.push_str(&format!("{},,\n", csv_field(record_path)));
-    text
-}
-
 fn csv_field(field: &str) -> String {
     if field.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", field.replace('"', "\"\""))
@@ -448,181 +462,5 @@ fn csv_field(field: &str) -> String {
     }
 }
 
-fn write_zip(entries: &[Entry], compression: Compression) -> zip::result::ZipResult<Vec<u8>> {
-    let method = match compression {
-        Compression::Deflated => CompressionMethod::Deflated,
-        Compression::Stored => CompressionMethod::Stored,
-    };
-    let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
-    for entry in entries {
-        let options = SimpleFileOptions::default()
-            .compression_method(method)
-            .unix_permissions(entry.mode);
-        if entry.symlink {
-            zip.add_symlink(
-                entry.path.as_str(),
-                String::from_utf8_lossy(&entry.bytes),
-                options,
-            )?;
-        } else {
-            zip.start_file(entry.path.as_str(), options)?;
-            zip.write_all(&entry.bytes)?;
-        }
-    }
-    Ok(zip.finish()?.into_inner())
-}
-
 #[cfg(test)]
-mod tests {
-    use std::io::Read;
-
-    use super::*;
-
-    fn read_entries(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
-        let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
-        (0..archive.len())
-            .map(|i| {
-                let mut file = archive.by_index(i).unwrap();
-                let mut content = Vec::new();
-                file.read_to_end(&mut content).unwrap();
-                (file.name().unwrap().into_owned(), content)
-            })
-            .collect()
-    }
-
-    fn entry<'a>(entries: &'a [(String, Vec<u8>)], path: &str) -> &'a str {
-        let (_, bytes) = entries
-            .iter()
-            .find(|(p, _)| p == path)
-            .unwrap_or_else(|| panic!("no {path}"));
-        std::str::from_utf8(bytes).unwrap()
-    }
-
-    #[test]
-    fn default_wheel_is_complete_and_record_matches() {
-        let wheel = WheelBuilder::new("My-Package", "1.0").build();
-        assert_eq!(wheel.filename, "my_package-1.0-py3-none-any.whl");
-        assert_eq!(wheel.sha256, crate::sha256_hex(&wheel.bytes));
-        let entries = read_entries(&wheel.bytes);
-        let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(
-            names,
-            [
-                "my_package/__init__.py",
-                "my_package-1.0.dist-info/METADATA",
-                "my_package-1.0.dist-info/WHEEL",
-                "my_package-1.0.dist-info/RECORD"
-            ]
-        );
-        assert_eq!(
-            entry(&entries, "my_package/__init__.py"),
-            "__version__ = \"1.0\"\n"
-        );
-        let metadata = entry(&entries, "my_package-1.0.dist-info/METADATA");
-        assert_eq!(metadata, wheel.metadata);
-        assert!(metadata.starts_with("Metadata-Version: 2.1\nName: My-Package\nVersion: 1.0\n"));
-        let wheel_file = entry(&entries, "my_package-1.0.dist-info/WHEEL");
-        assert!(wheel_file.contains("Root-Is-Purelib: true\n"));
-        assert!(wheel_file.contains("Tag: py3-none-any\n"));
-
-        // Every RECORD line but its own matches the entry's real hash and size.
-        let record = entry(&entries, "my_package-1.0.dist-info/RECORD");
-        let lines: Vec<&str> = record.lines().collect();
-        assert_eq!(lines.len(), entries.len());
-        for line in &lines[..lines.len() - 1] {
-            let fields: Vec<&str> = line.split(',').collect();
-            let content = entries
-                .iter()
-                .find(|(n, _)| n == fields[0])
-                .unwrap()
-                .1
-                .as_slice();
-            let digest = URL_SAFE_NO_PAD.encode(Sha256::digest(content));
-            assert_eq!(fields[1], format!("sha256={digest}"));
-            assert!(!fields[1].ends_with('='));
-            assert_eq!(fields[2], content.len().to_string());
-        }
-        assert_eq!(lines.last().unwrap(), &"my_package-1.0.dist-info/RECORD,,");
-    }
-
-    #[test]
-    fn metadata_entry_points_data_and_platform_tags() {
-        let wheel = WheelBuilder::new("pkg.name", "2.0rc1")
-            .tag("cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64")
-            .build_tag("1")
-            .requires_python(">=3.8")
-            .requires_dist("requests>=2; extra == 'http'")
-            .provides_extra("http")
-            .metadata_line("Summary: A test")
-            .file("pkg_name/core.py", "X = 1\n")
-            .data_file("scripts", "tool", "#!python\nprint(1)\n")
-            .entry_point("console_scripts", "mycmd", "pkg_name.core:main")
-            .entry_point("gui_scripts", "mygui", "pkg_name.core:gui")
-            .entry_point("console_scripts", "other", "pkg_name.core:other")
-            .build();
-        assert_eq!(
-            wheel.filename,
-            "pkg_name-2.0rc1-1-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
-        );
-        let entries = read_entries(&wheel.bytes);
-        assert!(
-            entries.iter().all(|(n, _)| n != "pkg_name/__init__.py"),
-            "no default module with .file()"
-        );
-        assert_eq!(
-            entry(&entries, "pkg_name-2.0rc1.data/scripts/tool"),
-            "#!python\nprint(1)\n"
-        );
-        let wheel_file = entry(&entries, "pkg_name-2.0rc1.dist-info/WHEEL");
-        assert!(wheel_file.contains("Root-Is-Purelib: false\n"));
-        assert!(wheel_file.contains(
-            "Tag: cp311-cp311-manylinux_2_17_x86_64\nTag: cp311-cp311-manylinux2014_x86_64\n"
-        ));
-        assert!(wheel_file.contains("Build: 1\n"));
-        assert_eq!(
-            entry(&entries, "pkg_name-2.0rc1.dist-info/entry_points.txt"),
-            "[console_scripts]\nmycmd = pkg_name.core:main\nother = pkg_name.core:other\n\n[gui_scripts]\nmygui = pkg_name.core:gui\n\n"
-        );
-        assert_eq!(
-            wheel.metadata,
-            "Metadata-Version: 2.1\nName: pkg.name\nVersion: 2.0rc1\nSummary: A test\nRequires-Python: >=3.8\n\
-             Requires-Dist: requests>=2; extra == 'http'\nProvides-Extra: http\n"
-        );
-    }
-
-    #[test]
-    fn escape_hatches_for_broken_wheels() {
-        let wheel = WheelBuilder::new("evil", "1.0")
-            .raw_entry("../escape.txt", "x")
-            .symlink("evil/link", "/etc/passwd")
-            .metadata_name("other")
-            .record_override("nothing,,\n")
-            .build();
-        let entries = read_entries(&wheel.bytes);
-        assert!(entries.iter().any(|(n, _)| n == "../escape.txt"));
-        assert_eq!(entry(&entries, "evil-1.0.dist-info/RECORD"), "nothing,,\n");
-        assert!(wheel.metadata.contains("Name: other\n"));
-
-        let no_record = WheelBuilder::new("evil", "1.0")
-            .skip_record()
-            .compression(Compression::Stored)
-            .build();
-        assert!(read_entries(&no_record.bytes)
-            .iter()
-            .all(|(n, _)| !n.ends_with("RECORD")));
-    }
-
-    #[test]
-    fn csv_quotes_paths_with_commas() {
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("plain"), "plain");
-    }
-
-    #[test]
-    fn expands_compressed_tag_sets() {
-        assert_eq!(
-            expand_tags("py2.py3-none-any"),
-            ["py2-none-any", "py3-none-any"]
-        );
-    }
-}
+mod tests;
