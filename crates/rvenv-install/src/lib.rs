@@ -1,1 +1,42 @@
-//! rvenv-install
+//! rvenv-install: puts wheels into a Python environment, the way pip does.
+//!
+//! - [`unpack_wheel`] unpacks an archive (path, size and zip-bomb checks while streaming);
+//! - [`UnpackedWheel::validate`] / [`UnpackedWheel::open`] check WHEEL, METADATA and RECORD and
+//!   yield a [`ValidatedWheel`], the only thing [`install_wheel`] accepts;
+//! - [`install_wheel`] / [`install_wheels_parallel`] spread the files over a [`Scheme`]
+//!   (linking from the unpacked copy), write launchers and metadata, and roll back on failure;
+//! - [`compile_installed`] compiles bytecode in worker processes of the target interpreter;
+//! - [`uninstall`] removes a distribution by its RECORD; [`installed_distributions`] lists them.
+//!
+//! It does not choose, download or cache wheels, and knows nothing about resolution.
+//!
+//! [`Scheme`]: rvenv_venv::Scheme
+
+mod bytecode;
+mod destination;
+mod entry_points;
+mod error;
+mod install;
+mod inventory;
+mod launcher;
+mod link;
+mod record;
+mod uninstall;
+mod unpack;
+mod wheel;
+
+#[cfg(test)]
+mod tests;
+
+pub use bytecode::{add_to_record, compile_bytecode, compile_installed, Compiled};
+pub use entry_points::{EntryPoint, EntryPoints};
+pub use error::{Error, Result};
+pub use install::{install_wheel, install_wheels_parallel, InstallOptions, InstallTarget};
+pub use inventory::{installed_distributions, read_dist_info, InstalledDist};
+pub use link::LinkMode;
+pub use record::{parse_record, render_record, RecordEntry};
+pub use uninstall::{uninstall, Uninstalled};
+pub use unpack::{
+    unpack_wheel, unpack_wheel_with_limits, UnpackLimits, UnpackedFile, UnpackedWheel,
+};
+pub use wheel::{unpack_and_validate, ValidatedWheel, WheelFile};

@@ -1,0 +1,257 @@
+//! The destination the install core hands files to: it places them (link or write), remembers
+//! everything it changed so a failed install can be undone, and collects the RECORD rows.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Component, Path, PathBuf};
+
+use fs_err::os::unix::fs::OpenOptionsExt;
+
+use crate::error::Result;
+use crate::link::{LinkMode, Linker};
+use crate::record::{entry_for_bytes, render_record, RecordEntry};
+
+/// Files placed for one distribution, undone on [`Destination::rollback`].
+pub(crate) struct Destination {
+    /// The directory holding the `.dist-info`; RECORD paths are relative to it.
+    record_base: PathBuf,
+    linker: Linker,
+    /// Files we created, in order, with the index of their RECORD row.
+    written: HashMap<PathBuf, usize>,
+    written_order: Vec<PathBuf>,
+    /// Files that existed before and were moved aside: (original, moved-to).
+    replaced: Vec<(PathBuf, PathBuf)>,
+    created_dirs: Vec<PathBuf>,
+    record: Vec<RecordEntry>,
+}
+
+impl Destination {
+    pub(crate) fn new(record_base: &Path, link_mode: LinkMode) -> Self {
+        Destination {
+            record_base: record_base.to_path_buf(),
+            linker: Linker::new(link_mode),
+            written: HashMap::new(),
+            written_order: Vec::new(),
+            replaced: Vec::new(),
+            created_dirs: Vec::new(),
+            record: Vec::new(),
+        }
+    }
+
+    /// Links `source` to `dest`, recording the hash and size the wheel's RECORD gave for it.
+    pub(crate) fn link(&mut self, source: &Path, dest: &Path, hash: &str, size: u64) -> Result<()> {
+        self.make_room(dest)?;
+        self.linker.link(source, dest)?;
+        let entry = RecordEntry {
+            path: self.record_path(dest),
+            hash: hash.to_string(),
+            size: Some(size),
+        };
+        self.remember(dest, entry);
+        Ok(())
+    }
+
+    /// Writes new content to `dest` (rewritten scripts, launchers, metadata).
+    pub(crate) fn write(&mut self, dest: &Path, content: &[u8], executable: bool) -> Result<()> {
+        self.make_room(dest)?;
+        let mut file = fs_err::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(if executable { 0o777 } else { 0o666 })
+            .open(dest)?;
+        file.write_all(content)?;
+        let entry = entry_for_bytes(self.record_path(dest), content);
+        self.remember(dest, entry);
+        Ok(())
+    }
+
+    /// Writes RECORD at `dest` listing every placed file and itself (without hash and size).
+    pub(crate) fn write_record(&mut self, dest: &Path) -> Result<()> {
+        let mut entries = self.record.clone();
+        entries.push(RecordEntry {
+            path: self.record_path(dest),
+            hash: String::new(),
+            size: None,
+        });
+        let text = render_record(&mut entries);
+        self.make_room(dest)?;
+        fs_err::write(dest, text)?;
+        self.written_order.push(dest.to_path_buf());
+        Ok(())
+    }
+
+    /// Every file this destination created.
+    pub(crate) fn written_files(&self) -> Vec<PathBuf> {
+        self.written_order.clone()
+    }
+
+    /// Keeps the changes: drops the moved-aside originals.
+    pub(crate) fn commit(self) {
+        for (_, aside) in &self.replaced {
+            let _ = fs_err::remove_file(aside);
+        }
+    }
+
+    /// Undoes everything: removes what we wrote, puts replaced files back, removes the
+    /// directories we created (if empty).
+    pub(crate) fn rollback(self) {
+        for path in self.written_order.iter().rev() {
+            let _ = fs_err::remove_file(path);
+        }
+        for (original, aside) in self.replaced.iter().rev() {
+            let _ = fs_err::rename(aside, original);
+        }
+        for dir in self.created_dirs.iter().rev() {
+            let _ = fs_err::remove_dir(dir);
+        }
+    }
+
+    fn remember(&mut self, dest: &Path, entry: RecordEntry) {
+        match self.written.get(dest) {
+            Some(&index) => self.record[index] = entry,
+            None => {
+                self.written.insert(dest.to_path_buf(), self.record.len());
+                self.written_order.push(dest.to_path_buf());
+                self.record.push(entry);
+            }
+        }
+    }
+
+    /// Creates missing parent directories (remembering them) and moves an existing file at
+    /// `dest` out of the way: ours from earlier in this install is removed, a foreign one is
+    /// kept aside until commit, as pip overwrites files another distribution installed.
+    fn make_room(&mut self, dest: &Path) -> Result<()> {
+        if let Some(parent) = dest.parent() {
+            self.create_dirs(parent)?;
+        }
+        match fs_err::symlink_metadata(dest) {
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(err) => Err(err.into()),
+            Ok(meta) if meta.is_dir() => Err(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                format!(
+                    "cannot install file {}: a directory is in the way",
+                    dest.display()
+                ),
+            )
+            .into()),
+            Ok(_) if self.written.contains_key(dest) => Ok(fs_err::remove_file(dest)?),
+            Ok(_) => {
+                let name = dest.file_name().unwrap_or_default().to_string_lossy();
+                let aside = dest.with_file_name(format!(
+                    ".{name}.rvenv-replaced-{}-{}",
+                    std::process::id(),
+                    self.replaced.len()
+                ));
+                fs_err::rename(dest, &aside)?;
+                self.replaced.push((dest.to_path_buf(), aside));
+                Ok(())
+            }
+        }
+    }
+
+    fn create_dirs(&mut self, dir: &Path) -> Result<()> {
+        let mut missing = Vec::new();
+        let mut current = Some(dir);
+        while let Some(path) = current {
+            if path.is_dir() {
+                break;
+            }
+            missing.push(path.to_path_buf());
+            current = path.parent();
+        }
+        for path in missing.into_iter().rev() {
+            match fs_err::create_dir(&path) {
+                Ok(()) => self.created_dirs.push(path),
+                // Another wheel installing in parallel made it first.
+                Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Ok(())
+    }
+
+    fn record_path(&self, path: &Path) -> String {
+        relative_path(path, &self.record_base)
+    }
+}
+
+/// `path` relative to `base` (both absolute, already normalized), `/`-separated, with `..` where
+/// `path` is outside `base`: how RECORD names scripts (`../../../bin/tool`).
+pub(crate) fn relative_path(path: &Path, base: &Path) -> String {
+    let path: Vec<Component> = path.components().collect();
+    let base: Vec<Component> = base.components().collect();
+    let common = path
+        .iter()
+        .zip(base.iter())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut parts: Vec<String> = vec!["..".to_string(); base.len() - common];
+    parts.extend(
+        path[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    parts.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_climb_out_of_site_packages() {
+        let base = Path::new("/v/lib/python3.11/site-packages");
+        assert_eq!(
+            relative_path(Path::new("/v/bin/tool"), base),
+            "../../../bin/tool"
+        );
+        assert_eq!(
+            relative_path(Path::new("/v/lib/python3.11/site-packages/a/b.py"), base),
+            "a/b.py"
+        );
+    }
+
+    #[test]
+    fn rollback_restores_the_previous_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("site");
+        std::fs::create_dir(&base).unwrap();
+        std::fs::write(base.join("shared.py"), b"old").unwrap();
+        let source = dir.path().join("source");
+        std::fs::write(&source, b"new").unwrap();
+
+        let mut destination = Destination::new(&base, LinkMode::Copy);
+        destination
+            .link(&source, &base.join("pkg/sub/mod.py"), "sha256=x", 3)
+            .unwrap();
+        destination
+            .write(&base.join("shared.py"), b"replaced", false)
+            .unwrap();
+        assert_eq!(std::fs::read(base.join("shared.py")).unwrap(), b"replaced");
+        destination.rollback();
+
+        assert_eq!(std::fs::read(base.join("shared.py")).unwrap(), b"old");
+        assert!(!base.join("pkg").exists());
+        assert_eq!(std::fs::read_dir(&base).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn record_lists_each_file_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path();
+        let mut destination = Destination::new(base, LinkMode::Copy);
+        destination.write(&base.join("a.py"), b"1", false).unwrap();
+        destination.write(&base.join("a.py"), b"22", false).unwrap();
+        destination
+            .write_record(&base.join("x.dist-info/RECORD"))
+            .unwrap();
+        let text = std::fs::read_to_string(base.join("x.dist-info/RECORD")).unwrap();
+        let rows: Vec<&str> = text.lines().collect();
+        assert_eq!(rows.len(), 2, "{text}");
+        assert!(rows[0].starts_with("a.py,sha256=") && rows[0].ends_with(",2"));
+        assert_eq!(rows[1], "x.dist-info/RECORD,,");
+        destination.commit();
+        assert_eq!(std::fs::read(base.join("a.py")).unwrap(), b"22");
+    }
+}

@@ -1,0 +1,222 @@
+//! The install core: walks a validated wheel and decides where each file belongs; the
+//! [`Destination`] places it.
+//!
+//! The binary distribution format's install steps:
+//! > 1. Unpack. [...]
+//! > 2. Spread.
+//! >    a. Unpacked archive includes `distribution-1.0.dist-info/` and (if there is data)
+//! >       `distribution-1.0.data/`.
+//! >    b. Move each subtree of `distribution-1.0.data/` onto its destination path. Each
+//! >       subdirectory of `distribution-1.0.data/` is a key into a dict of destination
+//! >       directories, such as `distribution-1.0.data/(purelib|platlib|headers|scripts|data)`.
+//! >    c. If applicable, update scripts starting with `#!python` to point to the correct
+//! >       interpreter.
+//! >    d. Update `distribution-1.0.dist-info/RECORD` with the installed paths.
+//! >    e. Remove empty `distribution-1.0.data` directory.
+//! >    f. Compile any installed .py to .pyc.
+//!
+//! Step 1 is [`crate::unpack_wheel`]; 2e never arises because `.data/` is never copied; 2f is
+//! [`crate::compile_installed`], run once over all wheels.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use rvenv_venv::Scheme;
+
+use crate::destination::Destination;
+use crate::error::{Error, Result};
+use crate::inventory::InstalledDist;
+use crate::launcher::{launcher, rewrite_python_shebang};
+use crate::link::LinkMode;
+use crate::wheel::{normalize_name, ValidatedWheel};
+
+/// The environment to install into.
+#[derive(Debug, Clone)]
+pub struct InstallTarget {
+    /// Absolute install paths.
+    pub scheme: Scheme,
+    /// The environment's interpreter (`<venv>/bin/python`), written into script shebangs.
+    pub python: PathBuf,
+}
+
+/// How to install one wheel.
+#[derive(Debug, Clone)]
+pub struct InstallOptions {
+    pub link_mode: LinkMode,
+    /// The user asked for this distribution (PEP 376 `REQUESTED`), not a dependency.
+    pub requested: bool,
+    /// PEP 610 `direct_url.json` content, for URL and path installs.
+    pub direct_url: Option<String>,
+    /// Written to `INSTALLER`, e.g. `rvenv`.
+    pub installer: String,
+}
+
+impl Default for InstallOptions {
+    fn default() -> Self {
+        InstallOptions {
+            link_mode: LinkMode::default(),
+            requested: false,
+            direct_url: None,
+            installer: "rvenv".to_string(),
+        }
+    }
+}
+
+/// Installs one wheel. On error everything written for it is removed again and files it
+/// replaced are restored.
+pub fn install_wheel(
+    wheel: &ValidatedWheel,
+    target: &InstallTarget,
+    options: &InstallOptions,
+) -> Result<InstalledDist> {
+    // > Root-Is-Purelib: true [...] the root of the archive is installed into purelib; otherwise
+    // > into platlib. The .dist-info directory goes with the root.
+    let lib_dir = if wheel.root_is_purelib {
+        &target.scheme.purelib
+    } else {
+        &target.scheme.platlib
+    };
+    let mut destination = Destination::new(lib_dir, options.link_mode);
+    match spread(wheel, target, options, lib_dir, &mut destination) {
+        Ok(dist) => {
+            let installed_files = destination.written_files();
+            destination.commit();
+            Ok(InstalledDist {
+                installed_files,
+                ..dist
+            })
+        }
+        Err(err) => {
+            destination.rollback();
+            Err(err)
+        }
+    }
+}
+
+/// Installs many wheels in parallel. If any fails, the ones that succeeded are uninstalled again,
+/// so the environment is left as it was; the first error is returned.
+pub fn install_wheels_parallel(
+    wheels: &[(&ValidatedWheel, InstallOptions)],
+    target: &InstallTarget,
+) -> Result<Vec<InstalledDist>> {
+    let results: Vec<Result<InstalledDist>> = wheels
+        .par_iter()
+        .map(|(wheel, options)| install_wheel(wheel, target, options))
+        .collect();
+    if results.iter().all(Result::is_ok) {
+        return results.into_iter().collect();
+    }
+    let mut first_error = None;
+    for result in results {
+        match result {
+            Ok(dist) => {
+                for file in dist.installed_files.iter().rev() {
+                    let _ = fs_err::remove_file(file);
+                }
+                let _ = fs_err::remove_dir_all(&dist.dist_info);
+            }
+            Err(err) => {
+                first_error.get_or_insert(err);
+            }
+        }
+    }
+    Err(first_error.unwrap_or_else(|| std::io::Error::other("install failed").into()))
+}
+
+fn spread(
+    wheel: &ValidatedWheel,
+    target: &InstallTarget,
+    options: &InstallOptions,
+    lib_dir: &Path,
+    destination: &mut Destination,
+) -> Result<InstalledDist> {
+    let scheme = &target.scheme;
+    let data_dir = format!("{}.data", wheel.dist_info.trim_end_matches(".dist-info"));
+    let invalid = |message: String| Error::InvalidWheel {
+        wheel: wheel.root.clone(),
+        message,
+    };
+
+    for file in &wheel.files {
+        let source = wheel.root.join(&file.path);
+        let Some(inside_data) = file
+            .path
+            .strip_prefix(&data_dir)
+            .and_then(|p| p.strip_prefix('/'))
+        else {
+            destination.link(&source, &lib_dir.join(&file.path), &file.hash, file.size)?;
+            continue;
+        };
+        let Some((key, relative)) = inside_data.split_once('/') else {
+            return Err(invalid(format!(
+                "`{}` must be inside a scheme directory (purelib, platlib, scripts, headers, data)",
+                file.path
+            )));
+        };
+        let dest = match key {
+            "purelib" => scheme.purelib.join(relative),
+            "platlib" => scheme.platlib.join(relative),
+            "data" => scheme.data.join(relative),
+            // pip puts a distribution's headers in a directory named after it.
+            "headers" => scheme
+                .include
+                .join(normalize_name(&wheel.name))
+                .join(relative),
+            "scripts" => {
+                let dest = scheme.scripts.join(relative);
+                let content = fs_err::read(&source)?;
+                match rewrite_python_shebang(&content, &target.python) {
+                    Some(rewritten) => destination.write(&dest, &rewritten, true)?,
+                    None => destination.link(&source, &dest, &file.hash, file.size)?,
+                }
+                continue;
+            }
+            other => {
+                return Err(invalid(format!(
+                    "unknown directory `{data_dir}/{other}` (expected purelib, platlib, scripts, \
+                     headers or data)"
+                )))
+            }
+        };
+        destination.link(&source, &dest, &file.hash, file.size)?;
+    }
+
+    let entry_points = &wheel.entry_points;
+    for entry in entry_points
+        .console_scripts
+        .iter()
+        .chain(&entry_points.gui_scripts)
+    {
+        let text = launcher(&target.python, entry);
+        destination.write(&scheme.scripts.join(&entry.name), text.as_bytes(), true)?;
+    }
+
+    // PEP 376 / 610 metadata, then RECORD listing everything.
+    let dist_info = lib_dir.join(&wheel.dist_info);
+    destination.write(
+        &dist_info.join("INSTALLER"),
+        format!("{}\n", options.installer).as_bytes(),
+        false,
+    )?;
+    if options.requested {
+        destination.write(&dist_info.join("REQUESTED"), b"", false)?;
+    }
+    if let Some(direct_url) = &options.direct_url {
+        destination.write(
+            &dist_info.join("direct_url.json"),
+            direct_url.as_bytes(),
+            false,
+        )?;
+    }
+    destination.write_record(&dist_info.join("RECORD"))?;
+
+    Ok(InstalledDist {
+        name: wheel.name.clone(),
+        version: wheel.version.clone(),
+        dist_info,
+        requested: options.requested,
+        direct_url: options.direct_url.clone(),
+        installer: Some(options.installer.clone()),
+        installed_files: Vec::new(),
+    })
+}

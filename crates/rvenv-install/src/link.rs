@@ -1,0 +1,111 @@
+//! Placing a cached file into an environment: reflink, hardlink or copy.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+/// How files get from the unpacked wheel (the cache) into the environment. Each mode falls back
+/// silently to the next when the filesystem refuses it (`Clone` -> `Hardlink` -> `Copy`), e.g.
+/// when the cache is on another mount.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LinkMode {
+    /// Copy-on-write clone (reflink): independent files that share blocks until written.
+    #[default]
+    Clone,
+    /// Hard links: the venv and the cache share the files.
+    Hardlink,
+    /// Plain copies.
+    Copy,
+}
+
+impl LinkMode {
+    fn index(self) -> u8 {
+        match self {
+            LinkMode::Clone => 0,
+            LinkMode::Hardlink => 1,
+            LinkMode::Copy => 2,
+        }
+    }
+    fn from_index(index: u8) -> Self {
+        match index {
+            0 => LinkMode::Clone,
+            1 => LinkMode::Hardlink,
+            _ => LinkMode::Copy,
+        }
+    }
+}
+
+/// Links files with the requested mode, remembering the first fallback so a filesystem that
+/// refuses clones is asked only once. Safe to share between threads.
+#[derive(Debug)]
+pub(crate) struct Linker {
+    effective: AtomicU8,
+}
+
+impl Linker {
+    pub(crate) fn new(mode: LinkMode) -> Self {
+        Linker {
+            effective: AtomicU8::new(mode.index()),
+        }
+    }
+
+    /// Places `source` at `dest`, which must not exist. File modes follow the source.
+    pub(crate) fn link(&self, source: &Path, dest: &Path) -> std::io::Result<()> {
+        let mut mode = LinkMode::from_index(self.effective.load(Ordering::Relaxed));
+        loop {
+            let attempt = match mode {
+                LinkMode::Clone => reflink_copy::reflink(source, dest),
+                LinkMode::Hardlink => fs_err::hard_link(source, dest),
+                LinkMode::Copy => return fs_err::copy(source, dest).map(|_| ()),
+            };
+            match attempt {
+                Ok(()) => return Ok(()),
+                // Not the filesystem's fault: falling back would not help.
+                Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => return Err(err),
+                Err(_) => {
+                    mode = LinkMode::from_index(mode.index() + 1);
+                    self.effective.fetch_max(mode.index(), Ordering::Relaxed);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    #[test]
+    fn every_mode_places_content_and_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("source");
+        std::fs::write(&source, b"content").unwrap();
+        std::fs::set_permissions(&source, std::fs::Permissions::from_mode(0o755)).unwrap();
+        for (index, mode) in [LinkMode::Clone, LinkMode::Hardlink, LinkMode::Copy]
+            .into_iter()
+            .enumerate()
+        {
+            let dest = dir.path().join(format!("dest{index}"));
+            Linker::new(mode).link(&source, &dest).unwrap();
+            assert_eq!(std::fs::read(&dest).unwrap(), b"content");
+            assert_eq!(std::fs::metadata(&dest).unwrap().mode() & 0o777, 0o755);
+        }
+        let linked = std::fs::metadata(dir.path().join("dest1")).unwrap();
+        assert_eq!(linked.ino(), std::fs::metadata(&source).unwrap().ino());
+        let copied = std::fs::metadata(dir.path().join("dest2")).unwrap();
+        assert_ne!(copied.ino(), std::fs::metadata(&source).unwrap().ino());
+    }
+
+    #[test]
+    fn existing_destination_is_an_error_not_a_fallback() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("source");
+        std::fs::write(&source, b"new").unwrap();
+        let dest = dir.path().join("dest");
+        std::fs::write(&dest, b"old").unwrap();
+        assert!(Linker::new(LinkMode::Hardlink)
+            .link(&source, &dest)
+            .is_err());
+        assert_eq!(std::fs::read(&dest).unwrap(), b"old");
+    }
+}

@@ -1,0 +1,287 @@
+//! Unpacking a wheel archive into a directory, validating every entry on the way.
+//!
+//! Each entry streams straight to its file while its sha256 is computed, so checking RECORD
+//! afterwards ([`UnpackedWheel::validate`]) needs no second read.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use fs_err::os::unix::fs::OpenOptionsExt;
+use sha2::{Digest, Sha256};
+use zip::ZipArchive;
+
+use crate::error::{Error, Result};
+
+/// Limits that stop a malicious archive from filling the disk (a "zip bomb").
+#[derive(Debug, Clone)]
+pub struct UnpackLimits {
+    /// Sum of all entries' uncompressed sizes.
+    pub max_total_size: u64,
+    /// Uncompressed size of any one entry.
+    pub max_entry_size: u64,
+    /// Largest uncompressed/compressed ratio accepted for entries above `ratio_threshold`.
+    /// Deflate cannot honestly exceed about 1030:1; real files stay far below 500:1.
+    pub max_ratio: u64,
+    /// Entries smaller than this are never refused for their ratio.
+    pub ratio_threshold: u64,
+}
+
+impl Default for UnpackLimits {
+    fn default() -> Self {
+        UnpackLimits {
+            max_total_size: 32 << 30,
+            max_entry_size: 8 << 30,
+            max_ratio: 500,
+            ratio_threshold: 16 << 20,
+        }
+    }
+}
+
+/// A file of an unpacked wheel, as streamed out of the archive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnpackedFile {
+    pub size: u64,
+    pub sha256: [u8; 32],
+}
+
+/// A wheel unpacked into a directory whose entries passed the path and size checks. Its
+/// metadata and RECORD are not checked yet: [`UnpackedWheel::validate`] does that and yields the
+/// [`crate::ValidatedWheel`] the installer accepts.
+#[derive(Debug, Clone)]
+pub struct UnpackedWheel {
+    pub(crate) root: PathBuf,
+    /// Where the files came from, for error messages (the archive, or the directory).
+    pub(crate) origin: PathBuf,
+    /// Every regular file, keyed by its `/`-separated path relative to `root`.
+    pub(crate) files: BTreeMap<String, UnpackedFile>,
+}
+
+impl UnpackedWheel {
+    /// The directory the wheel was unpacked into.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The files with their sizes and digests, by relative path.
+    pub fn files(&self) -> &BTreeMap<String, UnpackedFile> {
+        &self.files
+    }
+}
+
+/// Unpacks `archive` into `dest` with the default [`UnpackLimits`].
+///
+/// `dest` must not exist yet or be empty (a fresh temporary directory that the caller renames
+/// into the cache once this and [`UnpackedWheel::validate`] succeed). On error `dest` is removed
+/// entirely, so nothing of the wheel is left behind.
+pub fn unpack_wheel(archive: &Path, dest: &Path) -> Result<UnpackedWheel> {
+    unpack_wheel_with_limits(archive, dest, &UnpackLimits::default())
+}
+
+/// [`unpack_wheel`] with explicit limits.
+pub fn unpack_wheel_with_limits(
+    archive: &Path,
+    dest: &Path,
+    limits: &UnpackLimits,
+) -> Result<UnpackedWheel> {
+    let result = unpack_inner(archive, dest, limits);
+    if result.is_err() {
+        // Best effort: the error that got us here matters more than a failed cleanup.
+        let _ = fs_err::remove_dir_all(dest);
+    }
+    result
+}
+
+fn unpack_inner(archive: &Path, dest: &Path, limits: &UnpackLimits) -> Result<UnpackedWheel> {
+    let zip_error = |source| Error::Zip {
+        wheel: archive.to_path_buf(),
+        source,
+    };
+    let file = fs_err::File::open(archive)?;
+    let mut zip = ZipArchive::new(std::io::BufReader::new(file)).map_err(zip_error)?;
+    if zip.has_duplicate_names() {
+        return Err(Error::DuplicateEntry {
+            wheel: archive.to_path_buf(),
+            entry: "a file name in the central directory".to_string(),
+        });
+    }
+    fs_err::create_dir_all(dest)?;
+    if fs_err::read_dir(dest)?.next().is_some() {
+        return Err(Error::Io(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!("unpack destination {} is not empty", dest.display()),
+        )));
+    }
+
+    let mut files = BTreeMap::new();
+    let mut total: u64 = 0;
+    let mut buffer = vec![0u8; 128 * 1024];
+    for index in 0..zip.len() {
+        let mut entry = zip.by_index(index).map_err(zip_error)?;
+        let name = entry.name().map_err(zip_error)?.into_owned();
+        let unsafe_entry = |reason| Error::UnsafeEntry {
+            wheel: archive.to_path_buf(),
+            entry: name.clone(),
+            reason,
+        };
+        if entry.is_symlink() {
+            return Err(unsafe_entry("symbolic links are not allowed in wheels"));
+        }
+        let relative = name.strip_suffix('/').unwrap_or(&name);
+        check_relative_path(relative).map_err(unsafe_entry)?;
+        let target = dest.join(relative);
+        if entry.is_dir() {
+            fs_err::create_dir_all(&target)?;
+            continue;
+        }
+        if files.contains_key(relative) {
+            return Err(Error::DuplicateEntry {
+                wheel: archive.to_path_buf(),
+                entry: name,
+            });
+        }
+
+        let declared = entry.size();
+        let too_large = |reason: String| Error::TooLarge {
+            wheel: archive.to_path_buf(),
+            entry: name.clone(),
+            reason,
+        };
+        if declared > limits.max_entry_size {
+            return Err(too_large(format!(
+                "{declared} bytes uncompressed, the limit is {}",
+                limits.max_entry_size
+            )));
+        }
+        total = total.saturating_add(declared);
+        if total > limits.max_total_size {
+            return Err(too_large(format!(
+                "the archive unpacks to more than {} bytes",
+                limits.max_total_size
+            )));
+        }
+        let ratio = declared / entry.compressed_size().max(1);
+        if declared >= limits.ratio_threshold && ratio > limits.max_ratio {
+            return Err(too_large(format!(
+                "compression ratio {ratio}:1 exceeds {}:1",
+                limits.max_ratio
+            )));
+        }
+
+        if let Some(parent) = target.parent() {
+            fs_err::create_dir_all(parent)?;
+        }
+        let executable =
+            entry.unix_mode().is_some_and(|mode| mode & 0o111 != 0) || is_data_script(relative);
+        let mut out = fs_err::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(if executable { 0o777 } else { 0o666 })
+            .open(&target)?;
+
+        // Never trust the declared size: stop one byte past it.
+        let mut limited = (&mut entry).take(declared.saturating_add(1));
+        let mut hasher = Sha256::new();
+        let mut written: u64 = 0;
+        loop {
+            let read = limited
+                .read(&mut buffer)
+                .map_err(|err| Error::InvalidWheel {
+                    wheel: archive.to_path_buf(),
+                    message: format!("cannot read `{name}` from the archive: {err}"),
+                })?;
+            if read == 0 {
+                break;
+            }
+            hasher.update(&buffer[..read]);
+            out.write_all(&buffer[..read])?;
+            written += read as u64;
+        }
+        if written != declared {
+            return Err(too_large(format!(
+                "it holds {}{written} bytes but declares {declared}",
+                if written > declared { "at least " } else { "" }
+            )));
+        }
+        files.insert(
+            relative.to_string(),
+            UnpackedFile {
+                size: written,
+                sha256: hasher.finalize().into(),
+            },
+        );
+    }
+    Ok(UnpackedWheel {
+        root: dest.to_path_buf(),
+        origin: archive.to_path_buf(),
+        files,
+    })
+}
+
+/// Files in `<name>.data/scripts/` become executables; the spec says installers "may need to add
+/// the +x bit to these files if the archive was created on Windows".
+fn is_data_script(relative: &str) -> bool {
+    let mut parts = relative.splitn(3, '/');
+    matches!(
+        (parts.next(), parts.next(), parts.next()),
+        (Some(top), Some("scripts"), Some(_)) if top.ends_with(".data")
+    )
+}
+
+/// Checks that a `/`-separated archive path stays inside the directory it is unpacked into.
+pub(crate) fn check_relative_path(path: &str) -> std::result::Result<(), &'static str> {
+    if path.is_empty() {
+        return Err("empty path");
+    }
+    if path.starts_with('/') {
+        return Err("absolute paths are not allowed");
+    }
+    if path.contains('\\') {
+        return Err("backslashes (Windows separators) are not allowed in paths");
+    }
+    if path.contains('\0') {
+        return Err("NUL bytes are not allowed in paths");
+    }
+    if path.as_bytes().get(1) == Some(&b':') {
+        return Err("drive-letter paths are not allowed");
+    }
+    for component in path.split('/') {
+        match component {
+            ".." => return Err("`..` would leave the destination directory"),
+            "" | "." => return Err("empty or `.` path components are not allowed"),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_checks() {
+        assert!(check_relative_path("pkg/__init__.py").is_ok());
+        assert!(check_relative_path("pkg-1.0.data/scripts/x").is_ok());
+        for bad in [
+            "../x",
+            "a/../../x",
+            "/etc/passwd",
+            "a//b",
+            "./a",
+            "C:/x",
+            "a\\b",
+            "",
+        ] {
+            assert!(check_relative_path(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn data_scripts_are_recognised() {
+        assert!(is_data_script("a-1.data/scripts/tool"));
+        assert!(is_data_script("a-1.data/scripts/sub/tool"));
+        assert!(!is_data_script("a-1.data/purelib/tool"));
+        assert!(!is_data_script("pkg/scripts/tool"));
+    }
+}
