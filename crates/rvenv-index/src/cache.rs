@@ -266,7 +266,10 @@ mod tests {
         let index = Url::parse("https://u:p@idx.example.com/simple/").unwrap();
         let name = PackageName::from_str("demo").unwrap();
         let mut headers = HeaderMap::new();
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("max-age=600, public"));
+        headers.insert(
+            CACHE_CONTROL,
+            HeaderValue::from_static("max-age=600, public"),
+        );
         headers.insert(ETAG, HeaderValue::from_static("\"v1\""));
         let page = CachedPage::from_response(&headers, Some(&[file()])).unwrap();
         assert!(page.is_fresh());
@@ -291,8 +294,13 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
         assert!(CachedPage::from_response(&headers, None).is_none());
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("max-age=60, no-cache"));
-        assert!(!CachedPage::from_response(&headers, None).unwrap().is_fresh());
+        headers.insert(
+            CACHE_CONTROL,
+            HeaderValue::from_static("max-age=60, no-cache"),
+        );
+        assert!(!CachedPage::from_response(&headers, None)
+            .unwrap()
+            .is_fresh());
     }
 
     #[test]

@@ -329,7 +329,9 @@ pub(crate) async fn download_body(
             Err(err) => return Err(classify(err.without_url(), &streaming.url)),
         }
     }
-    out.flush().await.map_err(|err| with_path(err, &temp_path))?;
+    out.flush()
+        .await
+        .map_err(|err| with_path(err, &temp_path))?;
     drop(out);
     let digest = hex(&hasher.finalize());
     check_sha256(file, &digest)?;

@@ -174,9 +174,14 @@ mod tests {
             r#"<a href="demo-1.0.tar.gz">a</a><a href="https://example.com/demo-2.0.tar.gz#sha256=aa">b</a>"#,
         )
         .unwrap();
-        let files = list_files(&client, &FindLinks::Path(html), true).await.unwrap();
+        let files = list_files(&client, &FindLinks::Path(html), true)
+            .await
+            .unwrap();
         assert_eq!(files.len(), 2);
-        assert_eq!(files[0].url.to_file_path().unwrap(), dir.path().join("demo-1.0.tar.gz"));
+        assert_eq!(
+            files[0].url.to_file_path().unwrap(),
+            dir.path().join("demo-1.0.tar.gz")
+        );
         assert_eq!(files[1].hashes[0].digest, "aa");
     }
 }

@@ -82,8 +82,7 @@ fn parse_attributes(html: &str, mut pos: usize) -> (HashMap<String, String>, usi
                 pos = (end + 1).min(html.len());
             } else {
                 let start = pos;
-                while pos < bytes.len() && !bytes[pos].is_ascii_whitespace() && bytes[pos] != b'>'
-                {
+                while pos < bytes.len() && !bytes[pos].is_ascii_whitespace() && bytes[pos] != b'>' {
                     pos += 1;
                 }
                 value = unescape(&html[start..pos]);
@@ -176,6 +175,9 @@ mod tests {
         assert_eq!(parse_tags("<a href=\"x", &["a"]).len(), 1);
         assert!(parse_tags("<", &["a"]).is_empty());
         assert!(parse_tags("<!-- never closed <a href=x>", &["a"]).is_empty());
-        assert_eq!(parse_tags("<a href=é>ü</a>", &["a"])[0].attributes["href"], "é");
+        assert_eq!(
+            parse_tags("<a href=é>ü</a>", &["a"])[0].attributes["href"],
+            "é"
+        );
     }
 }

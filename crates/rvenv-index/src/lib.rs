@@ -24,6 +24,8 @@ mod remote_zip;
 mod simple;
 #[cfg(test)]
 mod test_server;
+#[cfg(test)]
+mod tests;
 
 pub use auth::{CredentialSource, Credentials};
 pub use client::{ClientOptions, IndexClient};

@@ -87,7 +87,9 @@ pub fn pkg_info_is_static(text: &str) -> bool {
     else {
         return false;
     };
-    let mut parts = version.split('.').map(|part| part.parse::<u32>().unwrap_or(0));
+    let mut parts = version
+        .split('.')
+        .map(|part| part.parse::<u32>().unwrap_or(0));
     let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
     if (major, minor) < (2, 2) {
         return false;

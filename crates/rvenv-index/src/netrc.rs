@@ -217,7 +217,9 @@ mod tests {
     #[test]
     fn missing_file_is_none() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(Netrc::from_path(&dir.path().join("nope")).unwrap().is_none());
+        assert!(Netrc::from_path(&dir.path().join("nope"))
+            .unwrap()
+            .is_none());
         let path = dir.path().join("netrc");
         std::fs::write(&path, "machine h login l password p").unwrap();
         let netrc = Netrc::from_path(&path).unwrap().unwrap();

@@ -1,7 +1,9 @@
 //! Fetching one project's page from one index, through the HTTP cache.
 
 use pep508_rs::PackageName;
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, IF_MODIFIED_SINCE, IF_NONE_MATCH};
+use reqwest::header::{
+    HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, IF_MODIFIED_SINCE, IF_NONE_MATCH,
+};
 use reqwest::StatusCode;
 use rvenv_resolve::DistFile;
 use url::Url;
@@ -86,7 +88,11 @@ pub(crate) async fn fetch_project_page(
     let mut headers = HeaderMap::new();
     headers.insert(ACCEPT, HeaderValue::from_static(SIMPLE_ACCEPT));
     if let Some(page) = &cached {
-        if let Some(value) = page.etag.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+        if let Some(value) = page
+            .etag
+            .as_deref()
+            .and_then(|v| HeaderValue::from_str(v).ok())
+        {
             headers.insert(IF_NONE_MATCH, value);
         }
         if let Some(value) = page
@@ -117,12 +123,13 @@ pub(crate) async fn fetch_project_page(
                 .headers
                 .get(CONTENT_TYPE)
                 .and_then(|value| value.to_str().ok());
-            let files = parse_page(content_type, &response.body, &response.url).map_err(
-                |message| IndexError::Page {
-                    url: redact_url(&response.url),
-                    message,
-                },
-            )?;
+            let files =
+                parse_page(content_type, &response.body, &response.url).map_err(|message| {
+                    IndexError::Page {
+                        url: redact_url(&response.url),
+                        message,
+                    }
+                })?;
             if let Some(page) = CachedPage::from_response(&response.headers, Some(&files)) {
                 store(&page);
             }

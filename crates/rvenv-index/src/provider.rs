@@ -170,11 +170,9 @@ impl Provider for IndexProvider {
         let candidate = candidate.clone();
         async move {
             let cell = shared_cell(&inner.metadata, &candidate.file.url);
-            cell.get_or_init(|| async {
-                Ok(Arc::new(inner.metadata(&candidate).await?))
-            })
-            .await
-            .clone()
+            cell.get_or_init(|| async { Ok(Arc::new(inner.metadata(&candidate).await?)) })
+                .await
+                .clone()
         }
         .boxed()
     }
@@ -306,7 +304,9 @@ impl ProviderInner {
         let cached = if is_local {
             None
         } else {
-            self.cache.as_ref().and_then(|cache| cache.read_metadata(file))
+            self.cache
+                .as_ref()
+                .and_then(|cache| cache.read_metadata(file))
         };
         let bytes = match cached {
             Some(bytes) => bytes,
@@ -373,7 +373,7 @@ impl ProviderInner {
             Ok(RangeOutcome::Metadata(bytes)) => Ok(bytes),
             Ok(RangeOutcome::WholeFile(streaming)) => {
                 let path = self.download_path(file)?;
-                download_body(streaming, file, &path).await?;
+                download_body(*streaming, file, &path).await?;
                 self.record_download(file, &path);
                 read_wheel_metadata(path, file.filename.clone()).await
             }

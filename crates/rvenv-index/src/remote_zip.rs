@@ -30,7 +30,7 @@ pub(crate) enum RangeOutcome {
     /// The METADATA file's bytes.
     Metadata(Vec<u8>),
     /// The server ignored the Range header and is sending the whole file.
-    WholeFile(StreamingResponse),
+    WholeFile(Box<StreamingResponse>),
     /// The server refused the range (416): download the file instead.
     Unsatisfiable,
 }
@@ -88,7 +88,7 @@ pub(crate) async fn metadata_by_ranges(
     let status = streaming.response.status();
     match status {
         StatusCode::PARTIAL_CONTENT => {}
-        StatusCode::OK => return Ok(RangeOutcome::WholeFile(streaming)),
+        StatusCode::OK => return Ok(RangeOutcome::WholeFile(Box::new(streaming))),
         StatusCode::RANGE_NOT_SATISFIABLE => return Ok(RangeOutcome::Unsatisfiable),
         status => return Err(client.status_error(&streaming.url, status)),
     }
@@ -131,7 +131,9 @@ pub(crate) async fn metadata_by_ranges(
     }
     let data = data.ok_or_else(|| bad(format!("could not locate the data of {}", entry.name)))?;
     let data = data.map_err(bad)?;
-    inflate(&entry, data).map(RangeOutcome::Metadata).map_err(bad)
+    inflate(&entry, data)
+        .map(RangeOutcome::Metadata)
+        .map_err(bad)
 }
 
 async fn fetch_range(
@@ -294,8 +296,11 @@ fn apply_zip64_extra(entry: &mut Entry, mut extra: &[u8]) {
 /// `<project>-<version>.dist-info/METADATA` at the top level, preferring the directory of the
 /// wheel's own project.
 fn choose_metadata<'a>(entries: &'a [Entry], wheel_filename: &str) -> Option<&'a Entry> {
-    choose_metadata_name(entries.iter().map(|entry| entry.name.as_str()), wheel_filename)
-        .and_then(|name| entries.iter().find(|entry| entry.name == name))
+    choose_metadata_name(
+        entries.iter().map(|entry| entry.name.as_str()),
+        wheel_filename,
+    )
+    .and_then(|name| entries.iter().find(|entry| entry.name == name))
 }
 
 fn choose_metadata_name<'a>(
@@ -392,11 +397,12 @@ pub(crate) mod tests {
     /// sits beyond the first suffix request only when `padding` is big.
     pub fn build_wheel(name: &str, version: &str, metadata: &str, padding: usize) -> Vec<u8> {
         let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-        let stored =
-            zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
         let deflated = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated);
-        zip.start_file(format!("{name}/__init__.py"), deflated).unwrap();
+        zip.start_file(format!("{name}/__init__.py"), deflated)
+            .unwrap();
         zip.write_all(b"VALUE = 1\n").unwrap();
         zip.start_file(format!("{name}/blob.bin"), stored).unwrap();
         let mut state = 0x2545_f491_u32;
@@ -410,12 +416,15 @@ pub(crate) mod tests {
             .collect();
         zip.write_all(&blob).unwrap();
         let dist_info = format!("{name}-{version}.dist-info");
-        zip.start_file(format!("{dist_info}/METADATA"), deflated).unwrap();
+        zip.start_file(format!("{dist_info}/METADATA"), deflated)
+            .unwrap();
         zip.write_all(metadata.as_bytes()).unwrap();
-        zip.start_file(format!("{dist_info}/WHEEL"), deflated).unwrap();
+        zip.start_file(format!("{dist_info}/WHEEL"), deflated)
+            .unwrap();
         zip.write_all(b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
             .unwrap();
-        zip.start_file(format!("{dist_info}/RECORD"), deflated).unwrap();
+        zip.start_file(format!("{dist_info}/RECORD"), deflated)
+            .unwrap();
         zip.write_all(b"").unwrap();
         zip.finish().unwrap().into_inner()
     }
@@ -465,7 +474,11 @@ pub(crate) mod tests {
 
     #[test]
     fn prefers_the_wheels_own_dist_info() {
-        let names = ["other-1.0.dist-info/METADATA", "Demo_Pkg-1.0.dist-info/METADATA", "a/b/METADATA"];
+        let names = [
+            "other-1.0.dist-info/METADATA",
+            "Demo_Pkg-1.0.dist-info/METADATA",
+            "a/b/METADATA",
+        ];
         assert_eq!(
             choose_metadata_name(names.into_iter(), "demo_pkg-1.0-py3-none-any.whl"),
             Some("Demo_Pkg-1.0.dist-info/METADATA")
@@ -476,7 +489,11 @@ pub(crate) mod tests {
     fn local_wheel_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("demo-1.0-py3-none-any.whl");
-        std::fs::write(&path, build_wheel("demo", "1.0", "Name: demo\nVersion: 1.0\n", 10)).unwrap();
+        std::fs::write(
+            &path,
+            build_wheel("demo", "1.0", "Name: demo\nVersion: 1.0\n", 10),
+        )
+        .unwrap();
         let bytes = metadata_from_wheel_file(&path, "demo-1.0-py3-none-any.whl").unwrap();
         assert_eq!(bytes, b"Name: demo\nVersion: 1.0\n");
     }

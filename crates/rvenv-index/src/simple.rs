@@ -116,7 +116,10 @@ pub fn parse_json(body: &[u8], base: &Url) -> Result<Vec<DistFile>, String> {
             url,
             hashes,
             size: file.size,
-            requires_python: file.requires_python.as_deref().and_then(parse_requires_python),
+            requires_python: file
+                .requires_python
+                .as_deref()
+                .and_then(parse_requires_python),
             yanked,
             has_metadata_file,
         });
@@ -310,7 +313,13 @@ mod tests {
             wheel.url.as_str(),
             "https://idx.example.com/files/demo-1.0-py3-none-any.whl"
         );
-        assert_eq!(wheel.hashes, vec![Hash { algorithm: "sha256".into(), digest: "aa11".into() }]);
+        assert_eq!(
+            wheel.hashes,
+            vec![Hash {
+                algorithm: "sha256".into(),
+                digest: "aa11".into()
+            }]
+        );
         assert_eq!(
             wheel.requires_python.as_ref().unwrap().to_string(),
             ">=3.8, <4"
@@ -329,7 +338,8 @@ mod tests {
 
     #[test]
     fn html_base_href() {
-        let html = r#"<base href="https://mirror.example.net/pkgs/"><a href="demo-1.0.tar.gz">x</a>"#;
+        let html =
+            r#"<base href="https://mirror.example.net/pkgs/"><a href="demo-1.0.tar.gz">x</a>"#;
         let files = parse_html(html, &base());
         assert_eq!(
             files[0].url.as_str(),

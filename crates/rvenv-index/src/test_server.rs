@@ -9,7 +9,6 @@ use url::Url;
 
 #[derive(Debug, Clone)]
 pub struct Request {
-    pub method: String,
     /// Path and query.
     pub path: String,
     pub headers: Vec<(String, String)>,
@@ -57,38 +56,6 @@ impl Reply {
     }
 }
 
-/// Serves `body` honouring a `Range` header (suffix, closed and open ranges) when `ranges`.
-pub fn serve_bytes(request: &Request, body: &[u8], ranges: bool) -> Reply {
-    let total = body.len();
-    let range = request
-        .header("range")
-        .filter(|_| ranges)
-        .and_then(|value| value.strip_prefix("bytes="))
-        .and_then(|spec| {
-            let (start, end) = spec.split_once('-')?;
-            if start.is_empty() {
-                let len: usize = end.parse().ok()?;
-                Some((total.saturating_sub(len), total - 1))
-            } else {
-                let start: usize = start.parse().ok()?;
-                let end = if end.is_empty() {
-                    total - 1
-                } else {
-                    end.parse::<usize>().ok()?.min(total - 1)
-                };
-                Some((start, end))
-            }
-        });
-    match range {
-        Some((start, end)) if start <= end && end < total => Reply::new(206)
-            .header("Content-Range", &format!("bytes {start}-{end}/{total}"))
-            .header("Accept-Ranges", "bytes")
-            .body(body[start..=end].to_vec()),
-        Some(_) => Reply::new(416).header("Content-Range", &format!("bytes */{total}")),
-        None => Reply::ok("application/octet-stream", body.to_vec()),
-    }
-}
-
 type Handler = dyn Fn(&Request) -> Reply + Send + Sync;
 
 pub struct TestServer {
@@ -121,10 +88,6 @@ impl TestServer {
     pub fn requests(&self) -> Vec<Request> {
         self.log.lock().unwrap().clone()
     }
-
-    pub fn clear_log(&self) {
-        self.log.lock().unwrap().clear();
-    }
 }
 
 fn serve_connection(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
@@ -136,7 +99,7 @@ fn serve_connection(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Reques
             return;
         }
         let mut parts = line.split_whitespace();
-        let method = parts.next().unwrap_or("").to_string();
+        let _method = parts.next();
         let path = parts.next().unwrap_or("").to_string();
         let mut headers = Vec::new();
         loop {
@@ -152,14 +115,14 @@ fn serve_connection(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Reques
                 headers.push((name.trim().to_string(), value.trim().to_string()));
             }
         }
-        let request = Request {
-            method,
-            path,
-            headers,
-        };
+        let request = Request { path, headers };
         log.lock().unwrap().push(request.clone());
         let reply = handler(&request);
-        let mut head = format!("HTTP/1.1 {} X\r\nContent-Length: {}\r\n", reply.status, reply.body.len());
+        let mut head = format!(
+            "HTTP/1.1 {} X\r\nContent-Length: {}\r\n",
+            reply.status,
+            reply.body.len()
+        );
         for (name, value) in &reply.headers {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
