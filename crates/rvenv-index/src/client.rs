@@ -288,7 +288,7 @@ impl IndexClient {
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
             IndexError::Auth {
                 url: redact_url(url),
-                index: redact_url(url),
+                index: None,
                 status: status.as_u16(),
                 credentials: self.credential_source(url),
             }

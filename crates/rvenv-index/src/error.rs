@@ -30,13 +30,11 @@ pub enum IndexError {
     #[error("{url} answered {status}")]
     Status { url: String, status: u16 },
 
-    #[error(
-        "{url} answered {status} (index {index}; credentials: {credentials})\n  hint: {hint}",
-        hint = auth_hint(*.status, .credentials)
-    )]
+    #[error("{}", auth_message(.url, *.status, .index.as_deref(), .credentials))]
     Auth {
         url: String,
-        index: String,
+        /// The index (as given, redacted) when the request was for one of its pages.
+        index: Option<String>,
         status: u16,
         credentials: CredentialSource,
     },
@@ -75,6 +73,10 @@ pub enum IndexError {
     #[error("invalid find-links location {location}: {message}")]
     FindLinks { location: String, message: String },
 
+    /// An error already reported once and shared by every caller that waited for it.
+    #[error("{0}")]
+    Shared(String),
+
     #[error(transparent)]
     Io(#[from] std::io::Error),
 
@@ -84,6 +86,21 @@ pub enum IndexError {
         #[source]
         source: zip::result::ZipError,
     },
+}
+
+fn auth_message(
+    url: &str,
+    status: u16,
+    index: Option<&str>,
+    credentials: &CredentialSource,
+) -> String {
+    let index = index
+        .map(|index| format!("index {index}; "))
+        .unwrap_or_default();
+    format!(
+        "{url} answered {status} ({index}credentials: {credentials})\n  hint: {}",
+        auth_hint(status, credentials)
+    )
 }
 
 fn auth_hint(status: u16, source: &CredentialSource) -> &'static str {

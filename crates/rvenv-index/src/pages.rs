@@ -145,7 +145,7 @@ pub(crate) async fn fetch_project_page(
         }
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(IndexError::Auth {
             url: redact_url(&response.url),
-            index: location.display.clone(),
+            index: Some(location.display.clone()),
             status: response.status.as_u16(),
             credentials: client.credential_source(&response.url),
         }),

@@ -292,10 +292,9 @@ impl ProviderInner {
                 Ok(Arc::new(all))
             })
             .await;
-        files.clone().map_err(|err| IndexError::FindLinks {
-            location: "find-links".into(),
-            message: err.0.to_string(),
-        })
+        files
+            .clone()
+            .map_err(|err| IndexError::Shared(err.0.to_string()))
     }
 
     async fn metadata(&self, candidate: &Candidate) -> Result<CoreMetadata, IndexError> {
@@ -406,14 +405,16 @@ impl ProviderInner {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if dir.is_none() {
             let builder = tempfile::Builder::new().prefix("downloads-").to_owned();
-            let created = match &self.cache_dir {
-                Some(cache_dir) => {
-                    fs_err::create_dir_all(cache_dir)?;
-                    builder.tempdir_in(cache_dir)
-                }
-                None => builder.tempdir(),
+            // Next to the cache when possible; a read-only cache dir falls back to $TMPDIR.
+            let in_cache = self.cache_dir.as_ref().and_then(|cache_dir| {
+                fs_err::create_dir_all(cache_dir).ok()?;
+                builder.tempdir_in(cache_dir).ok()
+            });
+            let created = match in_cache {
+                Some(created) => created,
+                None => builder.tempdir()?,
             };
-            *dir = Some(created?);
+            *dir = Some(created);
         }
         let root = dir.as_ref().expect("created above").path();
         let key = &hex(&Sha256::digest(file.url.as_str().as_bytes()))[..16];

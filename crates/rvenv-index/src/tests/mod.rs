@@ -5,6 +5,7 @@ mod auth;
 mod cache;
 mod indexes;
 mod metadata;
+mod network;
 mod pypi;
 
 use std::path::Path;
