@@ -10,7 +10,8 @@ use pep508_rs::PackageName;
 use reqwest::StatusCode;
 use rvenv_resolve::select::{select_candidates, SelectOptions, Target};
 use rvenv_resolve::{
-    Candidate, Candidates, CoreMetadata, DistFile, FileKind, Provider, ProviderError,
+    parse_metadata, Candidate, Candidates, CoreMetadata, DistFile, FileKind, Provider,
+    ProviderError,
 };
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
@@ -21,7 +22,6 @@ use crate::client::{download_body, hex, IndexClient};
 use crate::error::IndexError;
 use crate::filename::file_belongs_to;
 use crate::find_links::{list_files, FindLinks};
-use crate::metadata::parse_metadata;
 use crate::pages::{fetch_project_page, IndexLocation, PageFetch};
 use crate::redact::redact_url;
 use crate::remote_zip::{metadata_by_ranges, metadata_from_wheel_file, RangeOutcome};

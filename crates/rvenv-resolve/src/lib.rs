@@ -5,12 +5,14 @@
 //! `resolver` turns requirements into a resolution with PubGrub over a [`Provider`]. Fetching pages,
 //! metadata and files over the network is `rvenv-index`'s job; installing is `rvenv-install`'s.
 
+pub mod metadata;
 pub mod resolver;
 pub mod select;
 pub mod tags;
 pub mod types;
 pub mod wheel_filename;
 
+pub use metadata::{parse_headers, parse_metadata, pkg_info_is_static};
 pub use resolver::{
     resolve, Origin, Prereleases, RequiredBy, Resolution, ResolveError, ResolveOptions,
     ResolveRequest, ResolvedPackage, Upgrade,

@@ -3,9 +3,9 @@
 
 use std::str::FromStr;
 
+use crate::CoreMetadata;
 use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{ExtraName, PackageName, Requirement};
-use rvenv_resolve::CoreMetadata;
 
 /// The header fields of a metadata file, in order; names as written, values with continuation
 /// lines joined by a space. Stops at the first empty line (the description body follows).
