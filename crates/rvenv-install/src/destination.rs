@@ -1,7 +1,7 @@
 //! The destination the install core hands files to: it places them (link or write), remembers
 //! everything it changed so a failed install can be undone, and collects the RECORD rows.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
@@ -22,6 +22,8 @@ pub(crate) struct Destination {
     /// Files that existed before and were moved aside: (original, moved-to).
     replaced: Vec<(PathBuf, PathBuf)>,
     created_dirs: Vec<PathBuf>,
+    /// Directories known to exist, to save a `stat` per file.
+    known_dirs: HashSet<PathBuf>,
     record: Vec<RecordEntry>,
 }
 
@@ -34,6 +36,7 @@ impl Destination {
             written_order: Vec::new(),
             replaced: Vec::new(),
             created_dirs: Vec::new(),
+            known_dirs: HashSet::new(),
             record: Vec::new(),
         }
     }
@@ -151,6 +154,9 @@ impl Destination {
     }
 
     fn create_dirs(&mut self, dir: &Path) -> Result<()> {
+        if self.known_dirs.contains(dir) {
+            return Ok(());
+        }
         let mut missing = Vec::new();
         let mut current = Some(dir);
         while let Some(path) = current {
@@ -168,6 +174,7 @@ impl Destination {
                 Err(err) => return Err(err.into()),
             }
         }
+        self.known_dirs.insert(dir.to_path_buf());
         Ok(())
     }
 

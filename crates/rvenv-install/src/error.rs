@@ -22,7 +22,7 @@ pub enum Error {
         reason: &'static str,
     },
 
-    #[error("{}: `{entry}` appears more than once in the archive", wheel.display())]
+    #[error("{}: the archive lists {entry} more than once", wheel.display())]
     DuplicateEntry { wheel: PathBuf, entry: String },
 
     #[error(

@@ -24,6 +24,7 @@ use rayon::prelude::*;
 use rvenv_venv::Scheme;
 
 use crate::destination::Destination;
+use crate::entry_points::EntryPoint;
 use crate::error::{Error, Result};
 use crate::inventory::InstalledDist;
 use crate::launcher::{launcher, rewrite_python_shebang};
@@ -37,6 +38,9 @@ pub struct InstallTarget {
     pub scheme: Scheme,
     /// The environment's interpreter (`<venv>/bin/python`), written into script shebangs.
     pub python: PathBuf,
+    /// `(major, minor)` of that interpreter ([`rvenv_venv::Interpreter::python_minor`]): pip
+    /// names its own launchers after it (`pip3.11`).
+    pub python_version: (u64, u64),
 }
 
 /// How to install one wheel.
@@ -182,11 +186,8 @@ fn spread(
     }
 
     let entry_points = &wheel.entry_points;
-    for entry in entry_points
-        .console_scripts
-        .iter()
-        .chain(&entry_points.gui_scripts)
-    {
+    let console_scripts = versioned_launchers(&entry_points.console_scripts, target.python_version);
+    for entry in console_scripts.iter().chain(&entry_points.gui_scripts) {
         let text = launcher(&target.python, entry);
         destination.write(&scheme.scripts.join(&entry.name), text.as_bytes(), true)?;
     }
@@ -219,4 +220,86 @@ fn spread(
         installer: Some(options.installer.clone()),
         installed_files: Vec::new(),
     })
+}
+
+/// pip's special case for its own launchers (and old setuptools' `easy_install`): whatever
+/// versioned names the wheel carries are replaced by ones for the target interpreter, so
+/// installing pip into a 3.11 venv gives `pip`, `pip3` and `pip3.11`.
+fn versioned_launchers(entries: &[EntryPoint], (major, minor): (u64, u64)) -> Vec<EntryPoint> {
+    let is_versioned = |name: &str, prefix: &str, separator: &str| {
+        name.strip_prefix(prefix).is_some_and(|rest| {
+            let rest = rest.strip_prefix(separator).unwrap_or(rest);
+            rest.is_empty()
+                || rest
+                    .split('.')
+                    .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+        })
+    };
+    let has_pip = entries.iter().any(|entry| entry.name == "pip");
+    let has_easy_install = entries.iter().any(|entry| entry.name == "easy_install");
+    let mut launchers: Vec<EntryPoint> = entries
+        .iter()
+        .filter(|entry| {
+            let replaced = (has_pip && is_versioned(&entry.name, "pip", ""))
+                || (has_easy_install && is_versioned(&entry.name, "easy_install", "-"));
+            !replaced
+        })
+        .cloned()
+        .collect();
+    let renamed = |entry: &EntryPoint, name: String| EntryPoint {
+        name,
+        ..entry.clone()
+    };
+    if let Some(pip) = entries.iter().find(|entry| entry.name == "pip") {
+        launchers.push(pip.clone());
+        launchers.push(renamed(pip, format!("pip{major}")));
+        launchers.push(renamed(pip, format!("pip{major}.{minor}")));
+    }
+    if let Some(easy_install) = entries.iter().find(|entry| entry.name == "easy_install") {
+        launchers.push(easy_install.clone());
+        launchers.push(renamed(
+            easy_install,
+            format!("easy_install-{major}.{minor}"),
+        ));
+    }
+    launchers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(name: &str) -> EntryPoint {
+        EntryPoint {
+            name: name.into(),
+            module: "m".into(),
+            object: "f".into(),
+        }
+    }
+
+    #[test]
+    fn pip_launchers_follow_the_target_version() {
+        let names = |entries: &[&str]| {
+            let entries: Vec<EntryPoint> = entries.iter().map(|name| entry(name)).collect();
+            let mut names: Vec<String> = versioned_launchers(&entries, (3, 11))
+                .into_iter()
+                .map(|e| e.name)
+                .collect();
+            names.sort();
+            names
+        };
+        assert_eq!(
+            names(&["pip", "pip3", "pip3.12"]),
+            ["pip", "pip3", "pip3.11"]
+        );
+        assert_eq!(
+            names(&["pip", "pipx-tool"]),
+            ["pip", "pip3", "pip3.11", "pipx-tool"]
+        );
+        assert_eq!(names(&["pip3.8", "tool"]), ["pip3.8", "tool"]);
+        assert_eq!(
+            names(&["easy_install", "easy_install-3.6"]),
+            ["easy_install", "easy_install-3.11"]
+        );
+    }
 }

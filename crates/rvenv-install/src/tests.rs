@@ -45,6 +45,7 @@ impl Venv {
         InstallTarget {
             scheme: self.scheme.clone(),
             python: self.python.clone(),
+            python_version: (3, 11),
         }
     }
 
@@ -335,6 +336,7 @@ fn platlib_wheels_and_data_keys_follow_the_scheme() {
     let target = InstallTarget {
         scheme,
         python: PathBuf::from("/venv/bin/python"),
+        python_version: (3, 11),
     };
     let installed = install_wheel(&wheel, &target, &InstallOptions::default()).unwrap();
     assert_eq!(installed.dist_info, root.join("plat/native-2.0.dist-info"));
@@ -446,17 +448,10 @@ fn bad_wheels_are_refused_naming_wheel_and_reason() {
     let work = tempfile::tempdir().unwrap();
     let base = || WheelBuilder::new("demo", "1.0").file("demo/__init__.py", "print('hi')\n");
 
-    let mut duplicate = base()
-        .file("demo/dup_b_x.py", "1\n")
-        .file("demo/dup_a_x.py", "2\n")
-        .build();
-    // Same-length rename in the local and central headers: two entries, one name.
-    let at = |bytes: &[u8], needle: &[u8]| bytes.windows(needle.len()).position(|w| w == needle);
-    while let Some(index) = at(&duplicate.bytes, b"dup_b_x.py") {
-        duplicate.bytes[index + 4] = b'a';
-    }
-    let mut truncated = base().build();
-    truncated.bytes.truncate(truncated.bytes.len() / 2);
+    let built = base().build();
+    let truncated = built.truncated(built.bytes.len() / 2);
+    // `print('hi')\n` is 12 bytes; RECORD claims 13.
+    let size_lie = with_record(base(), |record| record.replacen(",12\n", ",13\n", 1));
 
     let cases: Vec<(&str, BuiltFile, &str, &str)> = vec![
         (
@@ -479,33 +474,14 @@ fn bad_wheels_are_refused_naming_wheel_and_reason() {
         ),
         (
             "hash",
-            with_record(base(), |r| {
-                r.replacen("demo/__init__.py,sha256=", "demo/__init__.py,sha256=AA", 1)
-            }),
+            base().record_wrong_hash("demo/__init__.py").build(),
             "demo",
             "sha256 is",
         ),
-        (
-            "size",
-            with_record(base(), |r| {
-                let line = r
-                    .lines()
-                    .find(|l| l.starts_with("demo/__init__.py"))
-                    .unwrap()
-                    .to_string();
-                r.replace(&line, &format!("{}9", line))
-            }),
-            "demo",
-            "size is 12",
-        ),
+        ("size", size_lie, "demo", "size is 12, RECORD says 13"),
         (
             "unlisted",
-            with_record(base(), |r| {
-                r.lines()
-                    .filter(|l| !l.starts_with("demo/__init__.py"))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            }),
+            base().record_omits("demo/__init__.py").build(),
             "demo",
             "not listed in RECORD",
         ),
@@ -539,12 +515,31 @@ fn bad_wheels_are_refused_naming_wheel_and_reason() {
             "invalid entry point",
         ),
         ("truncated", truncated, "demo", "truncated or corrupt"),
-        ("duplicate", duplicate, "demo", "more than once"),
+        (
+            "duplicate",
+            base().raw_entry("demo/__init__.py", "again").build(),
+            "demo",
+            "more than once",
+        ),
         (
             "bomb",
-            base().file("demo/zeros.bin", vec![0u8; 32 << 20]).build(),
+            base().zeros_entry("demo/zeros.bin", 32 << 20).build(),
             "demo",
             "compression ratio",
+        ),
+        (
+            "declared bomb",
+            base()
+                .declared_size("demo/__init__.py", 4_000_000_000)
+                .build(),
+            "demo",
+            "compression ratio",
+        ),
+        (
+            "declared too small",
+            base().declared_size("demo/__init__.py", 3).build(),
+            "demo",
+            "demo/__init__.py",
         ),
     ];
     for (label, built, expected_name, reason) in cases {
@@ -592,4 +587,92 @@ fn unpack_limits_and_executable_bits() {
     let err = UnpackedWheel::open(unpacked.root(), "demo-pkg", "1.0").unwrap_err();
     assert!(err.to_string().contains("demo_pkg/__init__.py"), "{err}");
     assert!(ValidatedWheel::open_trusted(unpacked.root(), "demo-pkg", "1.0").is_err());
+}
+
+/// The wheels bundled with the `python3` on PATH (`ensurepip`): real-world wheels, no network.
+fn bundled_wheels() -> Vec<PathBuf> {
+    let output = run_ok(Command::new("python3").args([
+        "-c",
+        "import ensurepip, os; print(os.path.join(os.path.dirname(ensurepip.__file__), '_bundled'))",
+    ]));
+    let dir = PathBuf::from(stdout(&output).trim());
+    let wheels: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|err| panic!("no bundled wheels in {}: {err}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "whl"))
+        .collect();
+    assert!(!wheels.is_empty(), "no wheels in {}", dir.display());
+    wheels
+}
+
+#[test]
+fn real_wheels_install_like_pip_with_bytecode() {
+    let work = tempfile::tempdir().unwrap();
+    let ours = Venv::create(&work.path().join("ours/venv"));
+    let theirs = Venv::create(&work.path().join("theirs/venv"));
+    let mut dists = Vec::new();
+    for archive in bundled_wheels() {
+        let file_name = archive.file_name().unwrap().to_string_lossy().into_owned();
+        let parts: Vec<&str> = file_name.split('-').collect();
+        let dest = work.path().join(&file_name);
+        let wheel = unpack_and_validate(&archive, &dest, parts[0], parts[1]).unwrap();
+        let options = InstallOptions {
+            requested: true,
+            ..InstallOptions::default()
+        };
+        dists.push(install_wheel(&wheel, &ours.target(), &options).unwrap());
+        pip(
+            &theirs,
+            &["install", "--no-deps", archive.to_str().unwrap()],
+        );
+    }
+    compile_installed(&ours.python, &mut dists).unwrap();
+
+    let differs = |path: &str| {
+        path.contains("/bin/") || path.ends_with("/INSTALLER") || path.ends_with("direct_url.json")
+    };
+    let (our_files, their_files) = (ours.files(), theirs.files());
+    let keys = |files: &BTreeMap<String, (Vec<u8>, bool)>| -> BTreeSet<String> {
+        files
+            .keys()
+            .filter(|path| !path.ends_with("direct_url.json"))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(keys(&our_files), keys(&their_files));
+    for dist in &dists {
+        let dist_info = dist
+            .dist_info
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let (our_record, their_record) =
+            (record_of(&ours, &dist_info), record_of(&theirs, &dist_info));
+        let paths = |record: &BTreeMap<String, RecordEntry>| -> BTreeSet<String> {
+            record
+                .keys()
+                .filter(|path| !path.ends_with("direct_url.json"))
+                .cloned()
+                .collect()
+        };
+        assert_eq!(paths(&our_record), paths(&their_record), "{dist_info}");
+        for (path, entry) in &our_record {
+            // Bytecode embeds the source's mtime; everything else must hash the same.
+            if !differs(path) && !path.ends_with(".pyc") {
+                assert_eq!(entry, &their_record[path], "{dist_info}");
+            }
+        }
+    }
+    let version = run_ok(Command::new(ours.root.join("bin/pip")).arg("--version"));
+    assert!(
+        stdout(&version).contains(&ours.site().display().to_string()),
+        "{}",
+        stdout(&version)
+    );
+    let version = run_ok(Command::new(ours.root.join("bin/pip3.11")).arg("--version"));
+    assert!(stdout(&version).starts_with("pip "));
+    // The installed pip works on its own environment.
+    let listed = run_ok(Command::new(&ours.python).args(["-m", "pip", "list", "--format=freeze"]));
+    assert!(stdout(&listed).contains("pip=="), "{}", stdout(&listed));
 }

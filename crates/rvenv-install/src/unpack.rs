@@ -102,7 +102,7 @@ fn unpack_inner(archive: &Path, dest: &Path, limits: &UnpackLimits) -> Result<Un
     if zip.has_duplicate_names() {
         return Err(Error::DuplicateEntry {
             wheel: archive.to_path_buf(),
-            entry: "a file name in the central directory".to_string(),
+            entry: "a file name (in its central directory)".to_string(),
         });
     }
     fs_err::create_dir_all(dest)?;
@@ -137,7 +137,7 @@ fn unpack_inner(archive: &Path, dest: &Path, limits: &UnpackLimits) -> Result<Un
         if files.contains_key(relative) {
             return Err(Error::DuplicateEntry {
                 wheel: archive.to_path_buf(),
-                entry: name,
+                entry: format!("`{name}`"),
             });
         }
 
