@@ -135,6 +135,10 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
 
 impl From<IndexError> for rvenv_resolve::ProviderError {
     fn from(error: IndexError) -> Self {
-        rvenv_resolve::ProviderError(error_chain(&error).into())
+        let message = error_chain(&error);
+        match error {
+            IndexError::NotFound { .. } => rvenv_resolve::ProviderError::not_found(message),
+            _ => rvenv_resolve::ProviderError::new(message),
+        }
     }
 }

@@ -294,7 +294,7 @@ impl ProviderInner {
             .await;
         files
             .clone()
-            .map_err(|err| IndexError::Shared(err.0.to_string()))
+            .map_err(|err| IndexError::Shared(err.to_string()))
     }
 
     async fn metadata(&self, candidate: &Candidate) -> Result<CoreMetadata, IndexError> {

@@ -74,8 +74,34 @@ pub struct CoreMetadata {
 
 /// A failure of a [`Provider`], already phrased for a person (URLs redacted).
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{0}")]
-pub struct ProviderError(pub Arc<str>);
+#[error("{message}")]
+pub struct ProviderError {
+    message: Arc<str>,
+    not_found: bool,
+}
+
+impl ProviderError {
+    /// The request failed (network, authentication, a broken page): resolution cannot go on.
+    pub fn new(message: impl Into<Arc<str>>) -> Self {
+        ProviderError {
+            message: message.into(),
+            not_found: false,
+        }
+    }
+
+    /// The project exists on none of the locations: the resolver treats it as having no versions
+    /// and explains that.
+    pub fn not_found(message: impl Into<Arc<str>>) -> Self {
+        ProviderError {
+            message: message.into(),
+            not_found: true,
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.not_found
+    }
+}
 
 /// Where the resolver gets versions and metadata. The index client implements it over HTTP; tests
 /// implement it in memory. Futures are `'static` so the resolver can start many ahead of time.

@@ -52,11 +52,8 @@ fn spawn_shared<T: Clone + Send + Sync + 'static>(
 ) -> Pending<T> {
     let task = runtime.spawn(future);
     async move {
-        task.await.unwrap_or_else(|err| {
-            Err(ProviderError(
-                format!("a request task failed: {err}").into(),
-            ))
-        })
+        task.await
+            .unwrap_or_else(|err| Err(ProviderError::new(format!("a request task failed: {err}"))))
     }
     .boxed()
     .shared()

@@ -151,6 +151,12 @@ pub enum ResolveError {
     /// No set of versions satisfies the requirements; the text explains the conflict.
     #[error("no versions satisfy the requirements:\n{0}")]
     NoSolution(String),
+    #[error("failed to get the versions of {name}: {source}")]
+    Versions {
+        name: PackageName,
+        #[source]
+        source: ProviderError,
+    },
     #[error("failed to get the metadata of {name} {version}: {source}")]
     Metadata {
         name: PackageName,

@@ -155,9 +155,12 @@ impl Solver {
         self.state.borrow().candidates.get(name).cloned()
     }
 
-    fn fetch_candidates(&self, name: &PackageName) -> Option<Arc<Candidates>> {
+    /// The candidates of `name`; `None` when no location has the project (the solver then
+    /// explains that). Any other failure stops the resolution: resolving around a package that
+    /// could not be fetched would give a wrong answer.
+    fn fetch_candidates(&self, name: &PackageName) -> Result<Option<Arc<Candidates>>, Fatal> {
         if let Some(candidates) = self.candidates_of(name) {
-            return Some(candidates);
+            return Ok(Some(candidates));
         }
         match self.fetcher.wait_candidates(name) {
             Ok(candidates) => {
@@ -165,24 +168,30 @@ impl Solver {
                 state
                     .candidates
                     .insert(name.clone(), Arc::clone(&candidates));
-                Some(candidates)
+                Ok(Some(candidates))
             }
-            Err(err) => {
+            Err(err) if err.is_not_found() => {
                 self.state
                     .borrow_mut()
                     .unavailable
                     .insert(name.clone(), err);
-                None
+                Ok(None)
             }
+            Err(source) => Err(Fatal(Box::new(ResolveError::Versions {
+                name: name.clone(),
+                source,
+            }))),
         }
     }
 
-    fn candidate(&self, name: &PackageName, version: &Version) -> Option<Candidate> {
-        self.fetch_candidates(name)?
-            .versions
-            .iter()
-            .find(|candidate| &candidate.version == version)
-            .cloned()
+    fn candidate(&self, name: &PackageName, version: &Version) -> Result<Option<Candidate>, Fatal> {
+        Ok(self.fetch_candidates(name)?.and_then(|candidates| {
+            candidates
+                .versions
+                .iter()
+                .find(|candidate| &candidate.version == version)
+                .cloned()
+        }))
     }
 
     /// The versions of `name` that may be picked within `range`: inside the constraints, not
@@ -299,7 +308,7 @@ impl Solver {
             Package::Name(name) => (name, None),
             Package::Extra(name, extra) => (name, Some(extra)),
         };
-        let Some(candidate) = self.candidate(name, version) else {
+        let Some(candidate) = self.candidate(name, version)? else {
             return Err(internal(format!(
                 "{name} {version} was chosen but is not a candidate"
             )));
@@ -429,6 +438,7 @@ impl Solver {
             };
             let candidate = self
                 .candidate(name, version)
+                .map_err(|fatal| *fatal.0)?
                 .ok_or_else(|| ResolveError::Internal(format!("{name} {version} has no file")))?;
             let required_by: Vec<RequiredBy> = required_by
                 .remove(name)
@@ -518,7 +528,7 @@ impl DependencyProvider for Solver {
         let Some(name) = package.name() else {
             return Ok(Some(root_version()).filter(|root| range.contains(root)));
         };
-        let Some(candidates) = self.fetch_candidates(name) else {
+        let Some(candidates) = self.fetch_candidates(name)? else {
             return Ok(None);
         };
         let allowed = self.allowed(name, range, &candidates);

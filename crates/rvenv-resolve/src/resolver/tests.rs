@@ -29,6 +29,8 @@ struct Release {
 struct FakeIndex {
     releases: Mutex<HashMap<PackageName, Vec<Release>>>,
     unusable: Mutex<HashMap<PackageName, Vec<(Version, String)>>>,
+    /// Projects whose page fails as a network error would (not "not found").
+    broken: Mutex<Vec<PackageName>>,
     delay: Duration,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
@@ -157,13 +159,17 @@ impl Provider for Shared {
         let package = package.clone();
         async move {
             index.request().await;
+            if index.broken.lock().unwrap().contains(&package) {
+                return Err(ProviderError::new(format!(
+                    "failed to fetch https://index.example/simple/{package}/: connection reset"
+                )));
+            }
             let releases = index.releases.lock().unwrap().get(&package).cloned();
             let unusable = index.unusable.lock().unwrap().get(&package).cloned();
             if releases.is_none() && unusable.is_none() {
-                return Err(ProviderError(
-                    format!("package {package} was not found on https://index.example/simple")
-                        .into(),
-                ));
+                return Err(ProviderError::not_found(format!(
+                    "package {package} was not found on https://index.example/simple"
+                )));
             }
             let versions = releases
                 .unwrap_or_default()
@@ -194,7 +200,7 @@ impl Provider for Shared {
             let release = releases
                 .get(&candidate.name)
                 .and_then(|releases| releases.iter().find(|r| r.version == candidate.version))
-                .ok_or_else(|| ProviderError("no such release".into()))?;
+                .ok_or_else(|| ProviderError::new("no such release"))?;
             // The resolver does not read Provides-Extra; it evaluates `extra == ...` markers.
             let provides_extras = Vec::new();
             Ok(Arc::new(CoreMetadata {
@@ -509,6 +515,23 @@ async fn conflict_names_the_requirement_lines() {
          \x20 - you asked for fastapi==0.110.0 (requirements.txt:1)\n\
          \x20 - fastapi 0.110.0 requires starlette>=0.36.3,<0.37.0\n\
          \x20 - you asked for starlette==0.38.0 (requirements.txt:2)"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_fetch_stops_the_resolution_instead_of_resolving_around_it() {
+    let index = Arc::new(FakeIndex::new());
+    // `b` 2.0 needs the broken `c`; 1.0 does not. Skipping `c` would quietly pick b 1.0.
+    index
+        .add("a", "1.0", &["b"])
+        .add("b", "2.0", &["c"])
+        .add("b", "1.0", &[])
+        .add("c", "1.0", &[]);
+    index.broken.lock().unwrap().push(name("c"));
+    assert_eq!(
+        failure(&index, &request(&["a"]), &ResolveOptions::default()).await,
+        "failed to get the versions of c: \
+         failed to fetch https://index.example/simple/c/: connection reset"
     );
 }
 
