@@ -676,3 +676,26 @@ fn real_wheels_install_like_pip_with_bytecode() {
     let listed = run_ok(Command::new(&ours.python).args(["-m", "pip", "list", "--format=freeze"]));
     assert!(stdout(&listed).contains("pip=="), "{}", stdout(&listed));
 }
+
+#[test]
+fn large_wheels_unpack_in_parallel_and_verify() {
+    let work = tempfile::tempdir().unwrap();
+    // Incompressible content, above the parallel threshold.
+    let mut state: u64 = 0x9e3779b97f4a7c15;
+    let mut builder = WheelBuilder::new("bulk", "1.0").file("bulk/__init__.py", "");
+    for index in 0..40 {
+        let content: Vec<u8> = (0..300_000)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (state >> 56) as u8
+            })
+            .collect();
+        builder = builder.file(&format!("bulk/part{index}.bin"), content);
+    }
+    let wheel = validated(&builder.build(), work.path());
+    assert_eq!(wheel.files().len(), 41 + 2); // + METADATA, WHEEL
+    let full = UnpackedWheel::open(wheel.root(), "bulk", "1.0").unwrap();
+    assert_eq!(full.files(), wheel.files());
+}

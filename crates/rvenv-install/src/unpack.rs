@@ -8,6 +8,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use fs_err::os::unix::fs::OpenOptionsExt;
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use zip::ZipArchive;
 
@@ -93,12 +94,7 @@ pub fn unpack_wheel_with_limits(
 }
 
 fn unpack_inner(archive: &Path, dest: &Path, limits: &UnpackLimits) -> Result<UnpackedWheel> {
-    let zip_error = |source| Error::Zip {
-        wheel: archive.to_path_buf(),
-        source,
-    };
-    let file = fs_err::File::open(archive)?;
-    let mut zip = ZipArchive::new(std::io::BufReader::new(file)).map_err(zip_error)?;
+    let zip = open_archive(archive)?;
     if zip.has_duplicate_names() {
         return Err(Error::DuplicateEntry {
             wheel: archive.to_path_buf(),
@@ -113,15 +109,85 @@ fn unpack_inner(archive: &Path, dest: &Path, limits: &UnpackLimits) -> Result<Un
         )));
     }
 
+    // First every entry's name and declared sizes are checked, from the central directory alone,
+    // so a hostile archive is refused before anything is inflated.
+    let plan = plan_entries(archive, &zip, limits)?;
+    for entry in &plan {
+        if let Some(parent) = Path::new(&entry.relative).parent() {
+            fs_err::create_dir_all(dest.join(parent))?;
+        }
+    }
+    for dir in plan_directories(&zip) {
+        fs_err::create_dir_all(dest.join(dir))?;
+    }
+
+    // Then the files are inflated, in parallel batches each with its own archive handle.
+    let total: u64 = plan.iter().map(|entry| entry.declared).sum();
+    let batches = if total >= PARALLEL_THRESHOLD {
+        rayon::current_num_threads().clamp(1, plan.len().max(1))
+    } else {
+        1
+    };
+    let chunk = plan.len().div_ceil(batches).max(1);
+    let extracted: Vec<Result<Vec<(String, UnpackedFile)>>> = plan
+        .par_chunks(chunk)
+        .map(|entries| {
+            let mut zip = open_archive(archive)?;
+            entries
+                .iter()
+                .map(|entry| extract_entry(archive, &mut zip, entry, dest))
+                .collect()
+        })
+        .collect();
     let mut files = BTreeMap::new();
+    for batch in extracted {
+        files.extend(batch?);
+    }
+    Ok(UnpackedWheel {
+        root: dest.to_path_buf(),
+        origin: archive.to_path_buf(),
+        files,
+    })
+}
+
+/// Below this many uncompressed bytes one thread unpacks faster than several.
+const PARALLEL_THRESHOLD: u64 = 8 << 20;
+
+type Archive = ZipArchive<std::io::BufReader<fs_err::File>>;
+
+fn open_archive(archive: &Path) -> Result<Archive> {
+    let file = fs_err::File::open(archive)?;
+    ZipArchive::new(std::io::BufReader::new(file)).map_err(|source| Error::Zip {
+        wheel: archive.to_path_buf(),
+        source,
+    })
+}
+
+/// A file entry that passed the checks.
+struct PlannedEntry {
+    index: usize,
+    name: String,
+    relative: String,
+    declared: u64,
+    executable: bool,
+}
+
+fn plan_entries(archive: &Path, zip: &Archive, limits: &UnpackLimits) -> Result<Vec<PlannedEntry>> {
+    let mut plan = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut total: u64 = 0;
-    let mut buffer = vec![0u8; 128 * 1024];
     for index in 0..zip.len() {
-        let mut entry = zip.by_index(index).map_err(zip_error)?;
-        let name = entry.name().map_err(zip_error)?.into_owned();
+        let entry = zip.by_index_data(index).map_err(|source| Error::Zip {
+            wheel: archive.to_path_buf(),
+            source,
+        })?;
+        let name = entry.name().map_err(|source| Error::Zip {
+            wheel: archive.to_path_buf(),
+            source,
+        })?;
         let unsafe_entry = |reason| Error::UnsafeEntry {
             wheel: archive.to_path_buf(),
-            entry: name.clone(),
+            entry: name.to_string(),
             reason,
         };
         if entry.is_symlink() {
@@ -129,22 +195,19 @@ fn unpack_inner(archive: &Path, dest: &Path, limits: &UnpackLimits) -> Result<Un
         }
         let relative = name.strip_suffix('/').unwrap_or(&name);
         check_relative_path(relative).map_err(unsafe_entry)?;
-        let target = dest.join(relative);
         if entry.is_dir() {
-            fs_err::create_dir_all(&target)?;
             continue;
         }
-        if files.contains_key(relative) {
+        if !seen.insert(relative.to_string()) {
             return Err(Error::DuplicateEntry {
                 wheel: archive.to_path_buf(),
                 entry: format!("`{name}`"),
             });
         }
-
         let declared = entry.size();
         let too_large = |reason: String| Error::TooLarge {
             wheel: archive.to_path_buf(),
-            entry: name.clone(),
+            entry: name.to_string(),
             reason,
         };
         if declared > limits.max_entry_size {
@@ -167,55 +230,83 @@ fn unpack_inner(archive: &Path, dest: &Path, limits: &UnpackLimits) -> Result<Un
                 limits.max_ratio
             )));
         }
+        plan.push(PlannedEntry {
+            index,
+            name: name.to_string(),
+            relative: relative.to_string(),
+            declared,
+            executable: entry.unix_mode().is_some_and(|mode| mode & 0o111 != 0)
+                || is_data_script(relative),
+        });
+    }
+    Ok(plan)
+}
 
-        if let Some(parent) = target.parent() {
-            fs_err::create_dir_all(parent)?;
-        }
-        let executable =
-            entry.unix_mode().is_some_and(|mode| mode & 0o111 != 0) || is_data_script(relative);
-        let mut out = fs_err::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(if executable { 0o777 } else { 0o666 })
-            .open(&target)?;
+/// Directory entries (already checked by [`plan_entries`]), so empty directories survive.
+fn plan_directories(zip: &Archive) -> Vec<String> {
+    (0..zip.len())
+        .filter_map(|index| zip.by_index_data(index).ok())
+        .filter(|entry| entry.is_dir())
+        .filter_map(|entry| {
+            entry
+                .name()
+                .ok()
+                .map(|name| name.trim_end_matches('/').to_string())
+        })
+        .collect()
+}
 
-        // Never trust the declared size: stop one byte past it.
-        let mut limited = (&mut entry).take(declared.saturating_add(1));
-        let mut hasher = Sha256::new();
-        let mut written: u64 = 0;
-        loop {
-            let read = limited
-                .read(&mut buffer)
-                .map_err(|err| Error::InvalidWheel {
-                    wheel: archive.to_path_buf(),
-                    message: format!("cannot read `{name}` from the archive: {err}"),
-                })?;
-            if read == 0 {
-                break;
-            }
-            hasher.update(&buffer[..read]);
-            out.write_all(&buffer[..read])?;
-            written += read as u64;
+/// Streams one entry to its file, hashing it, never writing more than it declared.
+fn extract_entry(
+    archive: &Path,
+    zip: &mut Archive,
+    planned: &PlannedEntry,
+    dest: &Path,
+) -> Result<(String, UnpackedFile)> {
+    let name = &planned.name;
+    let mut entry = zip.by_index(planned.index).map_err(|source| Error::Zip {
+        wheel: archive.to_path_buf(),
+        source,
+    })?;
+    let mut out = fs_err::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(if planned.executable { 0o777 } else { 0o666 })
+        .open(dest.join(&planned.relative))?;
+    let declared = planned.declared;
+    let mut limited = (&mut entry).take(declared.saturating_add(1));
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 64 * 1024];
+    let mut written: u64 = 0;
+    loop {
+        let read = limited
+            .read(&mut buffer)
+            .map_err(|err| Error::InvalidWheel {
+                wheel: archive.to_path_buf(),
+                message: format!("cannot read `{name}` from the archive: {err}"),
+            })?;
+        if read == 0 {
+            break;
         }
-        if written != declared {
-            return Err(too_large(format!(
+        hasher.update(&buffer[..read]);
+        out.write_all(&buffer[..read])?;
+        written += read as u64;
+    }
+    if written != declared {
+        return Err(Error::TooLarge {
+            wheel: archive.to_path_buf(),
+            entry: name.clone(),
+            reason: format!(
                 "it holds {}{written} bytes but declares {declared}",
                 if written > declared { "at least " } else { "" }
-            )));
-        }
-        files.insert(
-            relative.to_string(),
-            UnpackedFile {
-                size: written,
-                sha256: hasher.finalize().into(),
-            },
-        );
+            ),
+        });
     }
-    Ok(UnpackedWheel {
-        root: dest.to_path_buf(),
-        origin: archive.to_path_buf(),
-        files,
-    })
+    let file = UnpackedFile {
+        size: written,
+        sha256: hasher.finalize().into(),
+    };
+    Ok((planned.relative.clone(), file))
 }
 
 /// Files in `<name>.data/scripts/` become executables; the spec says installers "may need to add
