@@ -354,20 +354,28 @@ impl Fragment {
 }
 
 fn parse_named(text: &str, looks_like_path: bool) -> Result<Requirement, RequirementError> {
-    let parsed = Requirement::<Url>::from_str(text).map_err(|err| {
-        let message = err.message.to_string();
-        let mut error = RequirementError::new(message.clone());
-        error.offset = (err.start <= text.len()).then_some(err.start);
-        if looks_like_path {
-            error = RequirementError::new(format!(
-                "`{text}` looks like a path, but no such file or directory exists"
-            ))
-            .with_hint("paths are relative to the current directory; check the spelling");
-        } else if let Some(hint) = named_hint(text, &message) {
-            error.hint = Some(hint);
-        }
-        error
-    })?;
+    let parsed = check_name_endings(text)
+        .and_then(|()| check_marker_ascii(text, text.find(';')))
+        .and_then(|()| {
+            Requirement::<Url>::from_str(text).map_err(|err| {
+                let message = err.message.to_string();
+                RequirementError {
+                    hint: named_hint(text, &message),
+                    offset: (err.start <= text.len()).then_some(err.start),
+                    message,
+                }
+            })
+        })
+        .map_err(|err| {
+            if looks_like_path {
+                RequirementError::new(format!(
+                    "`{text}` looks like a path, but no such file or directory exists"
+                ))
+                .with_hint("paths are relative to the current directory; check the spelling")
+            } else {
+                err
+            }
+        })?;
     if parsed.version_or_url.is_none() && parsed.extras.is_empty() {
         let bare = text.split(';').next().unwrap_or(text).trim();
         let lower = bare.to_ascii_lowercase();
@@ -395,6 +403,56 @@ fn parse_named(text: &str, looks_like_path: bool) -> Result<Requirement, Require
         marker: parsed.marker,
         origin: None,
     })
+}
+
+/// Names and extras must end with a letter or digit. pep508_rs panics on `name-==1` and
+/// `name[extra-]` instead of reporting them, so they are caught here first.
+fn check_name_endings(text: &str) -> Result<(), RequirementError> {
+    let is_name_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    let bad_end = |word: &str, offset: usize, what: &str| -> Result<(), RequirementError> {
+        match word.chars().last() {
+            Some(last) if matches!(last, '-' | '_' | '.') => Err(RequirementError {
+                message: format!("{what} `{word}` must end with a letter or digit"),
+                offset: Some(offset + word.len() - 1),
+                hint: None,
+            }),
+            _ => Ok(()),
+        }
+    };
+    let start = text.len() - text.trim_start().len();
+    if !text[start..].starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return Ok(()); // pep508_rs reports a bad first character itself.
+    }
+    let name_len = text[start..]
+        .find(|c: char| !is_name_char(c))
+        .unwrap_or(text.len() - start);
+    bad_end(&text[start..start + name_len], start, "package name")?;
+    let after_name = start + name_len;
+    let rest = &text[after_name..];
+    let Some(open) = rest
+        .trim_start()
+        .strip_prefix('[')
+        .map(|_| after_name + rest.len() - rest.trim_start().len())
+    else {
+        return Ok(());
+    };
+    let close = text[open..]
+        .find(']')
+        .map_or(text.len(), |close| open + close);
+    let mut offset = open + 1;
+    for item in text[open + 1..close].split(',') {
+        let trimmed_start = offset + item.len() - item.trim_start().len();
+        let word_len = text[trimmed_start..]
+            .find(|c: char| !is_name_char(c))
+            .unwrap_or(text.len() - trimmed_start);
+        bad_end(
+            &text[trimmed_start..trimmed_start + word_len],
+            trimmed_start,
+            "extra name",
+        )?;
+        offset += item.len() + 1;
+    }
+    Ok(())
 }
 
 /// Hints for common mistakes in PEP 508 requirements.
@@ -459,13 +517,32 @@ fn parse_extras(extras: &str) -> Result<Vec<ExtraName>, RequirementError> {
         .collect()
 }
 
-fn parse_marker(marker: Option<&str>) -> Result<MarkerTree, RequirementError> {
-    match marker.map(str::trim).filter(|m| !m.is_empty()) {
-        None => Ok(MarkerTree::TRUE),
-        Some(marker) => MarkerTree::parse_str::<Url>(marker).map_err(|err| {
-            RequirementError::new(format!("invalid marker `{marker}`: {}", err.message))
+/// Markers are ASCII (names, operators, quoted versions). pep508_rs can panic on some non-ASCII
+/// text in a marker, so it never sees any.
+fn check_marker_ascii(text: &str, marker_start: Option<usize>) -> Result<(), RequirementError> {
+    let Some(start) = marker_start else {
+        return Ok(());
+    };
+    match text[start..].char_indices().find(|(_, c)| !c.is_ascii()) {
+        Some((index, c)) => Err(RequirementError {
+            message: format!("markers may only contain ASCII characters, found `{c}`"),
+            offset: Some(start + index),
+            hint: None,
         }),
+        None => Ok(()),
     }
+}
+
+fn parse_marker(marker: Option<&str>) -> Result<MarkerTree, RequirementError> {
+    let Some(marker) = marker.map(str::trim).filter(|m| !m.is_empty()) else {
+        return Ok(MarkerTree::TRUE);
+    };
+    check_marker_ascii(marker, Some(0)).map_err(|err| RequirementError {
+        offset: None,
+        ..err
+    })?;
+    MarkerTree::parse_str::<Url>(marker)
+        .map_err(|err| RequirementError::new(format!("invalid marker `{marker}`: {}", err.message)))
 }
 
 /// Split `path[extra1,extra2]` into the path and `[extra1,extra2]` (brackets kept).

@@ -646,6 +646,22 @@ fn error_messages_are_exact() {
             "requirements.txt:1: `foo @ ./rel` looks like a path, but no such file or directory exists\n    foo @ ./rel\n  hint: paths are relative to the current directory; check the spelling",
         ),
         (
+            "flask-==1.0",
+            "requirements.txt:1:6: package name `flask-` must end with a letter or digit\n    flask-==1.0\n         ^",
+        ),
+        (
+            "flask[a, b_]>=1",
+            "requirements.txt:1:11: extra name `b_` must end with a letter or digit\n    flask[a, b_]>=1\n              ^",
+        ),
+        (
+            "foo ; python_version >= \"3\" \u{4e0}",
+            "requirements.txt:1:29: markers may only contain ASCII characters, found `\u{4e0}`\n    foo ; python_version >= \"3\" \u{4e0}\n                                ^",
+        ),
+        (
+            "https://h/x.zip ; os_name == '\u{e9}'",
+            "requirements.txt:1: markers may only contain ASCII characters, found `\u{e9}`\n    https://h/x.zip ; os_name == '\u{e9}'",
+        ),
+        (
             "-i 'https://x",
             "requirements.txt:1: a ' quote is never closed\n    -i 'https://x\n  hint: close it, or escape it as \\'",
         ),
