@@ -6,9 +6,11 @@
 //! - [`install_wheel`] / [`install_wheels_parallel`] spread the files over a [`Scheme`]
 //!   (linking from the unpacked copy), write launchers and metadata, and roll back on failure;
 //! - [`compile_installed`] compiles bytecode in worker processes of the target interpreter;
-//! - [`uninstall`] removes a distribution by its RECORD; [`installed_distributions`] lists them.
+//! - [`uninstall`] removes a distribution by its RECORD; [`installed_distributions`] lists them;
+//! - [`check_satisfied`] tells whether what is installed already satisfies the requirements (the
+//!   no-network fast path); [`plan`] compares a resolution with what is installed.
 //!
-//! It does not choose, download or cache wheels, and knows nothing about resolution.
+//! It does not choose, download or cache wheels.
 //!
 //! [`Scheme`]: rvenv_venv::Scheme
 
@@ -20,7 +22,9 @@ mod install;
 mod inventory;
 mod launcher;
 mod link;
+mod plan;
 mod record;
+mod satisfy;
 mod uninstall;
 mod unpack;
 mod wheel;
@@ -34,7 +38,9 @@ pub use error::{Error, Result};
 pub use install::{install_wheel, install_wheels_parallel, InstallOptions, InstallTarget};
 pub use inventory::{installed_distributions, read_dist_info, InstalledDist};
 pub use link::LinkMode;
+pub use plan::{plan, Plan};
 pub use record::{parse_record, render_record, RecordEntry};
+pub use satisfy::{check_satisfied, Unsatisfied};
 pub use uninstall::{uninstall, Uninstalled};
 pub use unpack::{
     unpack_wheel, unpack_wheel_with_limits, UnpackLimits, UnpackedFile, UnpackedWheel,

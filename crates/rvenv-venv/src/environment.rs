@@ -100,9 +100,27 @@ impl Environment {
         })
     }
 
+    /// A base interpreter's own prefix as the target (`rvenv install --system`). The caller has
+    /// checked PEP 668's EXTERNALLY-MANAGED marker ([`Interpreter::externally_managed`]).
+    pub fn for_system(interpreter: Interpreter) -> Environment {
+        Environment {
+            root: interpreter.prefix.clone(),
+            scheme: interpreter.scheme.clone(),
+            python: interpreter.executable.clone(),
+            interpreter,
+        }
+    }
+
     /// Takes the environment's exclusive lock, waiting for another rvenv to release it.
     pub fn lock(&self) -> Result<EnvironmentLock, Error> {
-        let path = self.root.join(LOCK_FILE);
+        // A venv holds the lock file at its root (its .gitignore covers it); a system prefix
+        // keeps it in site-packages rather than at the top of /usr.
+        let dir = if self.root.join("pyvenv.cfg").is_file() {
+            &self.root
+        } else {
+            &self.scheme.purelib
+        };
+        let path = dir.join(LOCK_FILE);
         let file = fs::File::options()
             .create(true)
             .truncate(false)

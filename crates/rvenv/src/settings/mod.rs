@@ -155,7 +155,7 @@ impl Layers<'_> {
 }
 
 /// pip's reading of booleans (Python's strtobool).
-fn parse_bool(raw: &str) -> Result<bool, String> {
+pub(crate) fn parse_bool(raw: &str) -> Result<bool, String> {
     match raw.trim().to_ascii_lowercase().as_str() {
         "1" | "y" | "yes" | "t" | "true" | "on" => Ok(true),
         "0" | "n" | "no" | "f" | "false" | "off" => Ok(false),

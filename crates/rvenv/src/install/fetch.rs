@@ -1,0 +1,186 @@
+//! Wheels into the cache: each resolved wheel is downloaded once (hash checked while streaming),
+//! unpacked and validated in a staging directory, and published with one rename; later runs, for
+//! any environment, open the published entry without hashing it again.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use anyhow::{anyhow, bail, Context};
+use futures::stream::{self, StreamExt, TryStreamExt};
+use pep508_rs::PackageName;
+use rvenv_cache::{Bucket, Cache};
+use rvenv_index::IndexProvider;
+use rvenv_install::ValidatedWheel;
+use rvenv_resolve::{FileKind, ResolvedPackage};
+
+use crate::output::{human_bytes, Printer};
+
+/// Makes every wheel of `packages` available as a validated, unpacked cache entry, at most
+/// `concurrency` downloads at a time. The result is in the order of `packages`.
+pub async fn fetch_all(
+    packages: &[&ResolvedPackage],
+    provider: &IndexProvider,
+    cache: &Cache,
+    user_hashes: &HashMap<PackageName, Vec<rvenv_requirements::Hash>>,
+    concurrency: usize,
+    printer: &Printer,
+) -> anyhow::Result<Vec<ValidatedWheel>> {
+    for package in packages {
+        if package.candidate.file.kind == FileKind::Sdist {
+            bail!(
+                "{} {} has no wheel for this Python and platform; building source distributions is not supported yet\nhint: pin a version that has a wheel, or pass --only-binary :all: to see why none fits",
+                package.name,
+                package.version
+            );
+        }
+    }
+    let progress = printer.progress("Downloading", packages.len() as u64, true);
+    let wheels = stream::iter(packages.iter().copied())
+        .map(|package| {
+            let progress = &progress;
+            async move {
+                let (wheel, downloaded) =
+                    fetch_one(package, provider, cache, user_hashes.get(&package.name)).await?;
+                match downloaded {
+                    Some(bytes) => progress.step(format!(
+                        "Downloaded {} ({})",
+                        package.candidate.file.filename,
+                        human_bytes(bytes)
+                    )),
+                    None => progress.step(format!("Cached {}", package.candidate.file.filename)),
+                }
+                Ok::<_, anyhow::Error>(wheel)
+            }
+        })
+        .buffered(concurrency)
+        .try_collect()
+        .await?;
+    progress.finish();
+    Ok(wheels)
+}
+
+/// One wheel: from the cache when published, else downloaded, unpacked and published.
+/// Returns the wheel and, when it was downloaded, its size.
+async fn fetch_one(
+    package: &ResolvedPackage,
+    provider: &IndexProvider,
+    cache: &Cache,
+    user_hashes: Option<&Vec<rvenv_requirements::Hash>>,
+) -> anyhow::Result<(ValidatedWheel, Option<u64>)> {
+    let file = &package.candidate.file;
+    let name = package.name.to_string();
+    let version = package.version.to_string();
+    let index_sha256 = file
+        .hashes
+        .iter()
+        .find(|hash| hash.algorithm == "sha256")
+        .map(|hash| hash.digest.clone());
+    if let (Some(allowed), Some(digest)) = (user_hashes, &index_sha256) {
+        check_user_hash(&file.filename, allowed, digest)?;
+    }
+    // An entry is trusted by its key: the archive's sha256 as the index states it. Without one,
+    // the URL names the entry (index files are immutable), except in hash-checking mode.
+    let key = match &index_sha256 {
+        Some(digest) => format!("{name}/{}-{}", stem(&file.filename), &digest[..16]),
+        None => format!("{name}/{}", rvenv_cache::safe_key(file.url.as_str())),
+    };
+    let entry = cache.entry(Bucket::Wheels, &key);
+    let trust_entry = index_sha256.is_some() || user_hashes.is_none();
+
+    let blocking_entry = entry.clone();
+    let (name_b, version_b) = (name.clone(), version.clone());
+    if trust_entry {
+        let cached = tokio::task::spawn_blocking(move || {
+            blocking_entry
+                .is_dir()
+                .then(|| ValidatedWheel::open_trusted(&blocking_entry, &name_b, &version_b))
+        })
+        .await?;
+        if let Some(wheel) = cached {
+            return Ok((wheel?, None));
+        }
+    }
+
+    // Another rvenv may be building the same entry: take turns, then look again.
+    let lock_key = key.clone();
+    let cache_root = cache.root().to_path_buf();
+    let lock = tokio::task::spawn_blocking(move || {
+        rvenv_cache::Cache::open(cache_root).and_then(|cache| cache.lock(&lock_key))
+    })
+    .await??;
+    if trust_entry && entry.is_dir() {
+        let wheel = ValidatedWheel::open_trusted(&entry, &name, &version)?;
+        return Ok((wheel, None));
+    }
+
+    let download_dir = cache.staging_dir()?;
+    let archive: PathBuf = match provider.downloaded_file(&file.url) {
+        Some(path) => path,
+        None => {
+            let dest = download_dir.path().join(&file.filename);
+            let digest = provider
+                .client()
+                .download(file, &dest)
+                .await
+                .with_context(|| format!("cannot download {}", file.filename))?;
+            if let Some(allowed) = user_hashes {
+                check_user_hash(&file.filename, allowed, &digest)?;
+            }
+            dest
+        }
+    };
+    let size = fs_err::metadata(&archive).map(|m| m.len()).unwrap_or(0);
+    let staged = cache.staging_dir()?;
+    let staged_path = staged.path().to_path_buf();
+    let (name_b, version_b) = (name.clone(), version.clone());
+    tokio::task::spawn_blocking(move || {
+        rvenv_install::unpack_and_validate(&archive, &staged_path, &name_b, &version_b)
+    })
+    .await?
+    .with_context(|| format!("{} was rejected", file.filename))?;
+    if trust_entry {
+        cache.publish(staged, &entry)?;
+        drop(lock);
+        let wheel = ValidatedWheel::open_trusted(&entry, &name, &version)?;
+        Ok((wheel, Some(size)))
+    } else {
+        // Not publishable under a trustworthy key: keep the staged copy for this run only.
+        let path = staged.keep();
+        let wheel = ValidatedWheel::open_trusted(&path, &name, &version)?;
+        Ok((wheel, Some(size)))
+    }
+}
+
+/// In hash-checking mode the archive must match one of the `--hash` values of its requirement.
+fn check_user_hash(
+    filename: &str,
+    allowed: &[rvenv_requirements::Hash],
+    sha256: &str,
+) -> anyhow::Result<()> {
+    let sha256_allowed: Vec<&str> = allowed
+        .iter()
+        .filter(|hash| hash.algorithm == "sha256")
+        .map(|hash| hash.digest.as_str())
+        .collect();
+    if sha256_allowed.is_empty() {
+        return Err(anyhow!(
+            "{filename}: only sha256 hashes can be checked; the requirement gives {}",
+            allowed
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if sha256_allowed.contains(&sha256) {
+        return Ok(());
+    }
+    Err(anyhow!(
+        "hash mismatch for {filename}:\n  expected: {}\n  actual:   sha256:{sha256}\nhint: the file changed on the index, or the requirements file has a stale hash",
+        sha256_allowed.iter().map(|d| format!("sha256:{d}")).collect::<Vec<_>>().join(" or ")
+    ))
+}
+
+fn stem(filename: &str) -> &str {
+    filename.strip_suffix(".whl").unwrap_or(filename)
+}

@@ -1,0 +1,91 @@
+//! pip's installation report (`--report FILE`, format version 1), so tools that read pip's report
+//! read rvenv's.
+
+use std::path::Path;
+
+use anyhow::Context;
+use rvenv_index::IndexProvider;
+use rvenv_resolve::{Provider, Resolution};
+use rvenv_venv::Environment;
+use serde_json::{json, Map, Value};
+
+/// Writes the report for `resolution` (every resolved package, as pip lists what it would
+/// install) to `path`, or to standard output when `path` is `-`.
+pub fn write(
+    path: &Path,
+    resolution: &Resolution,
+    provider: &IndexProvider,
+    runtime: &tokio::runtime::Runtime,
+    environment: &Environment,
+) -> anyhow::Result<()> {
+    let mut install = Vec::new();
+    for package in &resolution.packages {
+        // Memoized by the provider: the resolver fetched every one of these already.
+        let metadata = runtime
+            .block_on(provider.metadata(&package.candidate))
+            .with_context(|| {
+                format!(
+                    "cannot read the metadata of {} {}",
+                    package.name, package.version
+                )
+            })?;
+        let file = &package.candidate.file;
+        let hashes: Map<String, Value> = file
+            .hashes
+            .iter()
+            .map(|hash| (hash.algorithm.clone(), Value::from(hash.digest.clone())))
+            .collect();
+        let mut archive_info = Map::new();
+        if let Some(hash) = file.hashes.iter().find(|hash| hash.algorithm == "sha256") {
+            archive_info.insert("hash".into(), format!("sha256={}", hash.digest).into());
+        }
+        archive_info.insert("hashes".into(), Value::Object(hashes));
+        let mut metadata_json = Map::new();
+        metadata_json.insert("metadata_version".into(), "2.1".into());
+        metadata_json.insert("name".into(), metadata.name.to_string().into());
+        metadata_json.insert("version".into(), metadata.version.to_string().into());
+        if !metadata.requires_dist.is_empty() {
+            let requires: Vec<Value> = metadata
+                .requires_dist
+                .iter()
+                .map(|r| r.to_string().into())
+                .collect();
+            metadata_json.insert("requires_dist".into(), requires.into());
+        }
+        if let Some(requires_python) = &metadata.requires_python {
+            metadata_json.insert("requires_python".into(), requires_python.to_string().into());
+        }
+        if !metadata.provides_extras.is_empty() {
+            let extras: Vec<Value> = metadata
+                .provides_extras
+                .iter()
+                .map(|e| e.to_string().into())
+                .collect();
+            metadata_json.insert("provides_extra".into(), extras.into());
+        }
+        install.push(json!({
+            "download_info": {
+                "url": rvenv_index::strip_credentials(&file.url).to_string(),
+                "archive_info": archive_info,
+            },
+            "is_direct": false,
+            "is_yanked": file.yanked.is_some(),
+            "requested": package.requested,
+            "requested_extras": package.extras.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "metadata": metadata_json,
+        }));
+    }
+    let report = json!({
+        "version": "1",
+        "pip_version": format!("rvenv {}", env!("CARGO_PKG_VERSION")),
+        "install": install,
+        "environment": serde_json::to_value(&environment.interpreter.markers)?,
+    });
+    let text = serde_json::to_string_pretty(&report)? + "\n";
+    if path == Path::new("-") {
+        print!("{text}");
+    } else {
+        fs_err::write(path, text)?;
+    }
+    Ok(())
+}
