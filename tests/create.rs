@@ -516,18 +516,6 @@ fn every_error_case_exits_non_zero_with_a_message() {
         assert_eq!(tree(&project).len(), 1);
     }
 
-    let seeded = dir.path().join("seeded");
-    let result = create(dir.path(), &seeded, &[&python[..], &["--seed"]].concat());
-    assert_ne!(result.status, Some(0));
-    assert!(
-        result
-            .stderr
-            .contains("not yet supported: --seed needs the installer"),
-        "{}",
-        result.stderr
-    );
-    assert!(!seeded.exists());
-
     let result = create(dir.path(), &dir.path().join("x"), &["--python", "3.99"]);
     assert_eq!(result.status, Some(2));
     assert!(result
@@ -547,6 +535,41 @@ fn every_error_case_exits_non_zero_with_a_message() {
     assert_eq!(result.status, Some(2));
     assert!(result.stderr.contains("/no/python3"), "{}", result.stderr);
     assert!(!dir.path().join("x").exists());
+}
+
+/// `--seed` installs the pip wheel bundled with the base interpreter, without the network, and
+/// the launchers pip itself would write.
+#[test]
+fn seed_installs_the_bundled_pip() {
+    let Some((_, python)) = pyenv_pythons()
+        .into_iter()
+        .find(|(version, _)| version.starts_with("3.11."))
+    else {
+        eprintln!("skipped: no pyenv 3.11");
+        return;
+    };
+    let dir = TempDir::new().unwrap();
+    let prefix = dir.path().join("seeded");
+    let result = run(rvenv(&dir.path().join("cache"))
+        .arg("create")
+        .arg(&prefix)
+        .args(["--seed", "--python"])
+        .arg(&python)
+        // No index is reachable: the bundled wheel must be enough.
+        .env("RVENV_INDEX_URL", "http://127.0.0.1:9/simple"));
+    assert_eq!(result.status, Some(0), "{}", result.stderr);
+    assert!(result.stderr.contains("+ pip=="), "{}", result.stderr);
+    for launcher in ["pip", "pip3", "pip3.11"] {
+        assert!(prefix.join("bin").join(launcher).is_file(), "{launcher}");
+    }
+    let version = run_ok(Command::new(prefix.join("bin/pip")).arg("--version")).stdout;
+    assert!(
+        version.contains(&format!(
+            "{}",
+            prefix.join("lib/python3.11/site-packages/pip").display()
+        )),
+        "{version}"
+    );
 }
 
 #[test]

@@ -6,7 +6,9 @@
 //! entry, so two processes don't download the same wheel twice; readers never lock.
 //!
 //! This crate knows the layout and the publication protocol; what goes into an entry (a download,
-//! an unpacked wheel, compiled bytecode) is the caller's business.
+//! an unpacked wheel, compiled bytecode) is the caller's business. Two libraries keep their own
+//! subdirectories of the same root: rvenv-venv (`interpreters/`) and rvenv-index (`simple-v1/`,
+//! `metadata-v1/`).
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -40,10 +42,6 @@ impl Error {
 pub enum Bucket {
     /// Unpacked wheels, keyed by the archive's sha256.
     Wheels,
-    /// Simple-index pages and metadata (the index client's HTTP cache).
-    Index,
-    /// Interpreter query results.
-    Interpreters,
     /// Wheels built from source distributions.
     Built,
 }
@@ -52,8 +50,6 @@ impl Bucket {
     fn dir_name(self) -> &'static str {
         match self {
             Bucket::Wheels => "wheels",
-            Bucket::Index => "index",
-            Bucket::Interpreters => "interpreters",
             Bucket::Built => "built",
         }
     }

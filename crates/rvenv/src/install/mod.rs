@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use rvenv_cache::{Bucket, Cache};
+use rvenv_cache::Cache;
 use rvenv_index::{ClientOptions, FindLinks, IndexClient, IndexProvider, IndexSettings};
 use rvenv_install::{InstallOptions, InstallTarget, LinkMode};
 use rvenv_resolve::{
@@ -32,8 +32,7 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
 
     let cache = open_cache(&args)?;
-    let interpreters = cache.bucket(Bucket::Interpreters);
-    let environment = target_environment(&args, &interpreters)?;
+    let environment = target_environment(&args, cache.root())?;
     printer.status(format!(
         "Installing into {} ({})",
         environment.root.display(),
@@ -252,19 +251,16 @@ fn open_cache(args: &InstallArgs) -> anyhow::Result<Cache> {
 }
 
 /// `--venv`, VIRTUAL_ENV, the venv of the first python on PATH, `.venv` upward; or, with
-/// `--system`, the first interpreter on PATH itself.
+/// `--system`, the base interpreter of the first python on PATH.
 fn target_environment(
     args: &InstallArgs,
-    interpreters: &std::path::Path,
+    cache_root: &std::path::Path,
 ) -> anyhow::Result<Environment> {
     if !args.system {
-        return Ok(Environment::find(args.venv.as_deref(), Some(interpreters))?);
+        return Ok(Environment::find(args.venv.as_deref(), Some(cache_root))?);
     }
     let interpreter =
-        rvenv_venv::find_interpreter(&rvenv_venv::PythonRequest::Any, Some(interpreters))?;
-    if interpreter.is_venv {
-        return Ok(Environment::open(&interpreter.prefix, Some(interpreters))?);
-    }
+        rvenv_venv::find_interpreter(&rvenv_venv::PythonRequest::Any, Some(cache_root))?;
     if let Some(message) = interpreter.externally_managed() {
         if !args.break_system_packages {
             bail!(
