@@ -333,7 +333,7 @@ impl Fragment {
         for pair in text.split('&') {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
             match key {
-                "egg" => {
+                "egg" if !value.is_empty() => {
                     let (name, extras) = split_path_extras(value);
                     let name = PackageName::from_str(name).map_err(|err| {
                         RequirementError::new(format!(
@@ -411,7 +411,7 @@ fn check_name_endings(text: &str) -> Result<(), RequirementError> {
     let is_name_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
     let bad_end = |word: &str, offset: usize, what: &str| -> Result<(), RequirementError> {
         match word.chars().last() {
-            Some(last) if matches!(last, '-' | '_' | '.') => Err(RequirementError {
+            Some('-' | '_' | '.') => Err(RequirementError {
                 message: format!("{what} `{word}` must end with a letter or digit"),
                 offset: Some(offset + word.len() - 1),
                 hint: None,
@@ -517,12 +517,30 @@ fn parse_extras(extras: &str) -> Result<Vec<ExtraName>, RequirementError> {
         .collect()
 }
 
+/// Deeper parentheses than any real marker; pep508_rs parses them recursively.
+const MAX_MARKER_DEPTH: usize = 32;
+
 /// Markers are ASCII (names, operators, quoted versions). pep508_rs can panic on some non-ASCII
-/// text in a marker, so it never sees any.
+/// text in a marker, and recurses once per `(`, so it never sees either.
 fn check_marker_ascii(text: &str, marker_start: Option<usize>) -> Result<(), RequirementError> {
     let Some(start) = marker_start else {
         return Ok(());
     };
+    let mut depth = 0usize;
+    for (index, c) in text[start..].char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth > MAX_MARKER_DEPTH {
+            return Err(RequirementError {
+                message: format!("markers may nest parentheses at most {MAX_MARKER_DEPTH} deep"),
+                offset: Some(start + index),
+                hint: None,
+            });
+        }
+    }
     match text[start..].char_indices().find(|(_, c)| !c.is_ascii()) {
         Some((index, c)) => Err(RequirementError {
             message: format!("markers may only contain ASCII characters, found `{c}`"),

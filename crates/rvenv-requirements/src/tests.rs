@@ -905,3 +905,28 @@ fn origin_path_is_kept_as_given() {
         PathBuf::from("requirements.txt")
     );
 }
+
+#[test]
+fn hostile_inputs_are_errors_not_crashes() {
+    let deep = format!(
+        "foo ; {}python_version > '3'{}",
+        "(".repeat(100_000),
+        ")".repeat(100_000)
+    );
+    assert!(parse_err(&deep).contains("markers may nest parentheses at most 32 deep"));
+    let nested = format!(
+        "foo ; {}python_version > '3'{}",
+        "(".repeat(30),
+        ")".repeat(30)
+    );
+    assert_eq!(parse(&nested).requirements.len(), 1);
+    assert!(
+        parse_err("flask-[x]").contains("package name `flask-` must end with a letter or digit")
+    );
+    assert_eq!(
+        describe(&parse("https://h/p-1.0.zip#egg=").requirements[0]),
+        "url https://h/p-1.0.zip#egg= (requirements.txt:1)"
+    );
+    let long = format!("{}==1", "a".repeat(100_000));
+    assert_eq!(parse(&long).requirements.len(), 1);
+}
