@@ -31,8 +31,15 @@ fn main() -> ExitCode {
 
 /// Prints an error with its chain of causes, top-down, the way a person reads it.
 fn report_error(err: &anyhow::Error) {
-    eprintln!("error: {err}");
+    let mut shown = err.to_string();
+    eprintln!("error: {shown}");
     for cause in err.chain().skip(1) {
-        eprintln!("  caused by: {cause}");
+        // Many errors already include their cause in their own message: print each text once.
+        let text = cause.to_string();
+        if shown.contains(&text) {
+            continue;
+        }
+        eprintln!("  caused by: {text}");
+        shown = text;
     }
 }
