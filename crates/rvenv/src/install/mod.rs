@@ -45,7 +45,8 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
     let installed = rvenv_install::installed_distributions(&environment.site_packages())?;
 
     // The fast path: everything asked for is installed, with its dependencies. No network.
-    if !args.upgrade && !args.force_reinstall && inputs.hashes.is_empty() {
+    // Hash-checking mode checks what is downloaded; as in pip, installed pins satisfy it.
+    if !args.upgrade && !args.force_reinstall {
         let requirements: Vec<_> = inputs.requirements.iter().map(|(r, _)| r.clone()).collect();
         let constraints: Vec<_> = inputs.constraints.iter().map(|(r, _)| r.clone()).collect();
         match rvenv_install::check_satisfied(
