@@ -75,11 +75,8 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
     let request = ResolveRequest {
         requirements: inputs.requirements.clone(),
         constraints: inputs.constraints.clone(),
-        preferences: if args.upgrade {
-            Vec::new()
-        } else {
-            inputs::preferences(&installed)
-        },
+        // The resolver drops the preferences of the packages it upgrades.
+        preferences: inputs::preferences(&installed),
     };
     let options = ResolveOptions {
         prereleases: if settings.pre.value || inputs.txt.pre {
@@ -88,8 +85,16 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
             Prereleases::IfNeededOrRequested
         },
         no_deps: args.no_deps,
+        // pip's default upgrade strategy, only-if-needed: `-U` upgrades what was asked for;
+        // its dependencies change only when the new versions need them to.
         upgrade: if args.upgrade {
-            Upgrade::All
+            Upgrade::Packages(
+                inputs
+                    .requirements
+                    .iter()
+                    .map(|(requirement, _)| requirement.name.clone())
+                    .collect(),
+            )
         } else {
             Upgrade::None
         },
