@@ -6,7 +6,7 @@
 use std::process::{Command, Stdio};
 
 use rvenv_e2e::fixtures::app_and_lib;
-use rvenv_e2e::{assert_installed, run, run_stdout, site_packages, Sandbox};
+use rvenv_e2e::{assert_installed, installed, run, run_stdout, site_packages, Sandbox};
 use rvenv_testkit::{write_find_links_dir, IndexServer, WheelBuilder};
 
 #[test]
@@ -284,4 +284,84 @@ fn two_venvs_share_one_cache_at_the_same_time() {
             "app works\n"
         );
     }
+}
+
+/// `python3 -m pip --python VENV/bin/python ARGS...` in the sandbox's directory.
+fn pip(sandbox: &Sandbox, venv: &std::path::Path, args: &[&str]) -> String {
+    run_stdout(
+        Command::new("/usr/bin/python3")
+            .current_dir(sandbox.path())
+            .args(["-m", "pip", "--python"])
+            .arg(venv.join("bin/python"))
+            .args(args)
+            .arg("--disable-pip-version-check"),
+    )
+}
+
+#[test]
+fn upgrade_of_a_named_package_upgrades_dependencies_only_if_needed_as_pip() {
+    let sandbox = Sandbox::new();
+    let venv = sandbox.create_venv();
+    let pip_venv = sandbox.path().join("pip-venv");
+    run(sandbox
+        .command()
+        .args(["create", "pip-venv", "--python", rvenv_e2e::TEST_PYTHON]))
+    .success();
+    let wheels = sandbox.path().join("wheels");
+    write_find_links_dir(
+        &wheels,
+        &[
+            WheelBuilder::new("app", "1.0")
+                .requires_dist("lib>=1.0")
+                .build(),
+            WheelBuilder::new("lib", "1.0").build(),
+        ],
+    );
+    let from_dir = ["--no-index", "-f", "wheels"];
+    pip(
+        &sandbox,
+        &pip_venv,
+        &[&["install"][..], &from_dir, &["app"]].concat(),
+    );
+    sandbox
+        .install(&[&from_dir[..], &["app"]].concat())
+        .success();
+    write_find_links_dir(
+        &wheels,
+        &[
+            WheelBuilder::new("app", "2.0")
+                .requires_dist("lib>=1.0")
+                .build(),
+            WheelBuilder::new("lib", "2.0").build(),
+        ],
+    );
+
+    pip(
+        &sandbox,
+        &pip_venv,
+        &[&["install", "-U"][..], &from_dir, &["app"]].concat(),
+    );
+    let run = sandbox
+        .install(&[&["-U"][..], &from_dir, &["app"]].concat())
+        .success();
+    assert_eq!(installed(&venv), installed(&pip_venv), "{}", run.stderr);
+    assert_installed(&venv, &[("app", "2.0"), ("lib", "1.0")]);
+
+    // A new version that needs a newer dependency upgrades it.
+    write_find_links_dir(
+        &wheels,
+        &[WheelBuilder::new("app", "3.0")
+            .requires_dist("lib>=2.0")
+            .build()],
+    );
+    pip(
+        &sandbox,
+        &pip_venv,
+        &[&["install", "-U"][..], &from_dir, &["app"]].concat(),
+    );
+    sandbox
+        .install(&[&["-U"][..], &from_dir, &["app"]].concat())
+        .success();
+    assert_eq!(installed(&venv), installed(&pip_venv));
+    assert_installed(&venv, &[("app", "3.0"), ("lib", "2.0")]);
 }
