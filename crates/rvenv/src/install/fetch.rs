@@ -151,6 +151,59 @@ async fn fetch_one(
     }
 }
 
+/// In hash-checking mode every package to download needs a `--hash`, dependencies the files do
+/// not name included (as in pip): the error lists each with the line to add where the index
+/// gives its hash.
+pub fn require_hashes_for_all(
+    packages: &[&ResolvedPackage],
+    user_hashes: &HashMap<PackageName, Vec<rvenv_requirements::Hash>>,
+) -> anyhow::Result<()> {
+    let missing: Vec<String> = packages
+        .iter()
+        .filter(|package| !user_hashes.contains_key(&package.name))
+        .map(|package| {
+            let pin = format!("{}=={}", package.name, package.version);
+            let line = match package
+                .candidate
+                .file
+                .hashes
+                .iter()
+                .find(|hash| hash.algorithm == "sha256")
+            {
+                Some(hash) => format!("{pin} --hash=sha256:{}", hash.digest),
+                None => format!(
+                    "{pin} (the index gives no hash for {})",
+                    package.candidate.file.filename
+                ),
+            };
+            let required_by: Vec<String> = package
+                .required_by
+                .iter()
+                .filter_map(|by| match by {
+                    rvenv_resolve::RequiredBy::Package { name, version, .. } => {
+                        Some(format!("{name} {version}"))
+                    }
+                    rvenv_resolve::RequiredBy::User { .. } => None,
+                })
+                .collect();
+            if required_by.is_empty() {
+                format!("  {line}")
+            } else {
+                format!("  {line}  # required by {}", required_by.join(", "))
+            }
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "hash-checking mode is on, so every package to install needs a --hash; {} {} none:\n{}\nhint: add these lines to the requirements file (pip-compile --generate-hashes writes them all)",
+        missing.len(),
+        if missing.len() == 1 { "has" } else { "have" },
+        missing.join("\n")
+    )
+}
+
 /// In hash-checking mode the archive must match one of the `--hash` values of its requirement.
 fn check_user_hash(
     filename: &str,

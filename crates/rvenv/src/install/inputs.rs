@@ -26,6 +26,9 @@ pub struct Inputs {
     pub txt: RequirementsTxt,
     /// In hash-checking mode: the hashes allowed for each package (any may match).
     pub hashes: HashMap<PackageName, Vec<rvenv_requirements::Hash>>,
+    /// pip's hash-checking mode: --require-hashes, or any `--hash` in the files. Then every
+    /// package to download needs a hash, dependencies included.
+    pub hash_mode: bool,
 }
 
 pub fn gather(
@@ -96,19 +99,31 @@ pub fn gather(
         }
         requirements.push((requirement.clone(), origin));
     }
-    let constraints = txt
-        .constraints
-        .iter()
-        .filter_map(|entry| match &entry.requirement {
-            RequirementSource::Named(requirement) => Some((requirement.clone(), origin_of(entry))),
-            RequirementSource::Unnamed(_) => None,
-        })
-        .collect();
+    let mut constraints = Vec::new();
+    for entry in &txt.constraints {
+        if let RequirementSource::Named(requirement) = &entry.requirement {
+            if !entry.hashes.is_empty() {
+                hashes
+                    .entry(requirement.name.clone())
+                    .or_default()
+                    .extend(entry.hashes.iter().cloned());
+            }
+            constraints.push((requirement.clone(), origin_of(entry)));
+        }
+    }
+    let hash_mode = settings.require_hashes.value
+        || txt.require_hashes.is_some()
+        || txt
+            .requirements
+            .iter()
+            .chain(&txt.constraints)
+            .any(|entry| !entry.hashes.is_empty());
     Ok(Inputs {
         requirements,
         constraints,
         txt,
         hashes,
+        hash_mode,
     })
 }
 

@@ -117,6 +117,9 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
     ));
 
     let plan = rvenv_install::plan(&resolution, &installed, args.force_reinstall);
+    if inputs.hash_mode {
+        fetch::require_hashes_for_all(&plan.install, &inputs.hashes)?;
+    }
     if let Some(path) = &args.report {
         report::write(path, &resolution, &provider, &runtime, &environment)?;
     }
