@@ -256,3 +256,31 @@ fn a_wheel_is_chosen_over_the_sdist_of_the_same_version() {
         "{requests:#?}"
     );
 }
+
+#[test]
+fn hash_mode_refuses_dependencies_the_file_does_not_pin() {
+    let app = WheelBuilder::new("app", "1.0").requires_dist("lib").build();
+    let lib = WheelBuilder::new("lib", "1.0").build();
+    let line = format!("app==1.0 --hash=sha256:{}\n", app.sha256);
+    let lib_line = format!(
+        "  lib==1.0 --hash=sha256:{}  # required by app 1.0",
+        lib.sha256
+    );
+    let server = IndexServer::start([app, lib]);
+    let sandbox = Sandbox::new();
+    let venv = sandbox.create_venv();
+    let requirements = sandbox.write("requirements.txt", &line);
+    let run = sandbox
+        .install(&["-i", &server.url(), "-r", requirements.to_str().unwrap()])
+        .failure();
+    run.assert_stderr_line(
+        "error: hash-checking mode is on, so every package to install needs a --hash; 1 has none:",
+    );
+    run.assert_stderr_line(&lib_line);
+    assert_installed(&venv, &[]);
+    let downloads = server.requests();
+    assert!(
+        downloads.iter().all(|r| !r.path.ends_with(".whl")),
+        "{downloads:#?}"
+    );
+}
