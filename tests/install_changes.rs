@@ -365,3 +365,25 @@ fn upgrade_of_a_named_package_upgrades_dependencies_only_if_needed_as_pip() {
     assert_eq!(installed(&venv), installed(&pip_venv));
     assert_installed(&venv, &[("app", "3.0"), ("lib", "2.0")]);
 }
+
+#[test]
+fn force_reinstall_reinstalls_dependencies_too_as_pip() {
+    let server = IndexServer::start(app_and_lib());
+    let sandbox = Sandbox::new();
+    let venv = sandbox.create_venv();
+    let index = server.url();
+    sandbox.install(&["-i", &index, "app"]).success();
+    let run = sandbox
+        .install(&["-i", &index, "--force-reinstall", "app"])
+        .success();
+    assert_eq!(
+        run.changes(),
+        ["+ app==1.0", "- app==1.0", "+ lib==2.0", "- lib==2.0"]
+    );
+    assert_installed(&venv, &[("app", "1.0"), ("lib", "2.0")]);
+    // The launcher was written again.
+    assert_eq!(
+        run_stdout(&mut Command::new(venv.join("bin/app"))),
+        "app works\n"
+    );
+}
