@@ -237,7 +237,7 @@ impl Frontend {
                     .package
                     .chars()
                     .map(|c| {
-                        if c.is_ascii_alphanumeric() || c == '.' {
+                        if c.is_ascii_alphanumeric() || "._-=".contains(c) {
                             c
                         } else {
                             '_'

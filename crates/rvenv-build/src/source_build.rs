@@ -463,6 +463,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn builds_can_run_on_worker_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<SourceBuild>();
+        send_sync::<crate::Error>();
+    }
+
+    #[test]
     fn labels_prefer_pyproject_then_pkg_info_then_the_file_name() {
         let dir = tempfile::tempdir().unwrap();
         let src = dir.path().join("src");
