@@ -131,26 +131,21 @@ impl Unpacker<'_> {
                 _ => continue,
             };
             let Some(path) = path else { continue };
+            let link_target = |entry: &tar::Entry<'_, _>| -> Result<PathBuf> {
+                entry
+                    .link_name()
+                    .map_err(|e| self.read_error(e))?
+                    .map(|target| target.into_owned())
+                    .ok_or_else(|| self.unsafe_entry(&raw_path, "is a link without a target"))
+            };
             match kind {
                 tar::EntryType::Directory => self.create_dir(&path)?,
                 tar::EntryType::Symlink => {
-                    let target = entry
-                        .link_name()
-                        .map_err(|e| self.read_error(e))?
-                        .ok_or_else(|| {
-                            self.unsafe_entry(&raw_path, "is a symlink without a target")
-                        })?
-                        .into_owned();
+                    let target = link_target(&entry)?;
                     self.create_symlink(&path, &target)?;
                 }
                 tar::EntryType::Link => {
-                    let target = entry
-                        .link_name()
-                        .map_err(|e| self.read_error(e))?
-                        .ok_or_else(|| {
-                            self.unsafe_entry(&raw_path, "is a hard link without a target")
-                        })?
-                        .into_owned();
+                    let target = link_target(&entry)?;
                     self.copy_hard_link(&path, &target)?;
                 }
                 _ => {

@@ -7,6 +7,7 @@ mod backends;
 mod editable;
 mod failures;
 mod git;
+mod interpreters;
 mod isolation;
 mod static_metadata;
 mod support;
