@@ -44,6 +44,8 @@ pub enum Bucket {
     Wheels,
     /// Wheels built from source distributions.
     Built,
+    /// Compiled bytecode of an unpacked wheel, per interpreter.
+    Bytecode,
 }
 
 impl Bucket {
@@ -51,6 +53,7 @@ impl Bucket {
         match self {
             Bucket::Wheels => "wheels",
             Bucket::Built => "built",
+            Bucket::Bytecode => "bytecode",
         }
     }
 }

@@ -12,6 +12,7 @@ use std::process::{Command, Stdio};
 use crate::destination::relative_path;
 use crate::error::{Error, Result};
 use crate::inventory::InstalledDist;
+use crate::link::{LinkMode, Linker};
 use crate::record::{parse_record, render_record, sha256_file, RecordEntry};
 
 /// Reads one source path per line; answers `ok<TAB>source<TAB>pyc` or `skip<TAB>source`.
@@ -170,22 +171,119 @@ pub fn compile_installed(python: &Path, dists: &mut [InstalledDist]) -> Result<u
 
 /// Adds (or updates) RECORD rows with the sha256 and size of `files`.
 pub fn add_to_record(dist_info: &Path, files: &[PathBuf]) -> Result<()> {
-    let record_path = dist_info.join("RECORD");
     let base = dist_info.parent().unwrap_or(dist_info);
+    let rows = files
+        .iter()
+        .map(|file| {
+            let (sha256, size) = sha256_file(file)?;
+            Ok(RecordEntry::new(relative_path(file, base), &sha256, size))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    add_rows_to_record(dist_info, rows)
+}
+
+/// Adds (or replaces, by path) `rows` in the RECORD of `dist_info`.
+fn add_rows_to_record(dist_info: &Path, rows: Vec<RecordEntry>) -> Result<()> {
+    let record_path = dist_info.join("RECORD");
     let text = fs_err::read_to_string(&record_path)?;
     let mut entries = parse_record(&text).map_err(|message| Error::InvalidDistInfo {
         path: dist_info.to_path_buf(),
         message: format!("RECORD: {message}"),
     })?;
-    for file in files {
-        let (sha256, size) = sha256_file(file)?;
-        let entry = RecordEntry::new(relative_path(file, base), &sha256, size);
-        entries.retain(|existing| existing.path != entry.path);
-        entries.push(entry);
-    }
+    let replaced: std::collections::HashSet<&str> =
+        rows.iter().map(|row| row.path.as_str()).collect();
+    entries.retain(|existing| !replaced.contains(existing.path.as_str()));
+    entries.extend(rows);
     let rendered = render_record(&mut entries);
     let temporary = dist_info.join(".RECORD.rvenv-tmp");
     fs_err::write(&temporary, rendered)?;
     fs_err::rename(&temporary, &record_path)?;
     Ok(())
+}
+
+/// The list of files in a bytecode cache entry, in RECORD's format (paths relative to the
+/// distribution's lib directory, with hashes), so restoring needs no hashing.
+const BYTECODE_MANIFEST: &str = "RECORD.pyc";
+
+/// Keeps the bytecode that [`compile_installed`] wrote for `dist` in `dest` (a staging directory
+/// the caller publishes), laid out as in the lib directory, with a manifest of RECORD rows.
+///
+/// A `.pyc` records its source's mtime and size; the installer gives every installed file its
+/// cached source's mtime, so the kept bytecode stays valid in any environment installed from the
+/// same unpacked wheel. (Python fixes `co_filename` when it loads a `.pyc` from another path.)
+pub fn save_bytecode(dist: &InstalledDist, dest: &Path) -> Result<usize> {
+    let base = dist.dist_info.parent().unwrap_or(&dist.dist_info);
+    let mut rows = Vec::new();
+    for pyc in dist
+        .installed_files
+        .iter()
+        .filter(|file| file.extension().is_some_and(|ext| ext == "pyc"))
+    {
+        let relative = relative_path(pyc, base);
+        // Bytecode of scripts or headers outside the lib directory is not worth keeping.
+        if relative.starts_with("../") {
+            continue;
+        }
+        let target = dest.join(&relative);
+        if let Some(parent) = target.parent() {
+            fs_err::create_dir_all(parent)?;
+        }
+        fs_err::copy(pyc, &target)?;
+        let (sha256, size) = sha256_file(&target)?;
+        rows.push(RecordEntry::new(relative, &sha256, size));
+    }
+    let count = rows.len();
+    fs_err::write(dest.join(BYTECODE_MANIFEST), render_record(&mut rows))?;
+    Ok(count)
+}
+
+/// Places the bytecode kept by [`save_bytecode`] in `cached` into `dist`'s lib directory and adds
+/// it to RECORD and `installed_files`. Returns `false`, changing nothing, when `cached` holds no
+/// entry.
+pub fn restore_bytecode(
+    dist: &mut InstalledDist,
+    cached: &Path,
+    link_mode: LinkMode,
+) -> Result<bool> {
+    let manifest = match fs_err::read_to_string(cached.join(BYTECODE_MANIFEST)) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(err) => return Err(err.into()),
+    };
+    let rows = parse_record(&manifest).map_err(|message| Error::InvalidDistInfo {
+        path: cached.to_path_buf(),
+        message: format!("bytecode manifest: {message}"),
+    })?;
+    let base = dist
+        .dist_info
+        .parent()
+        .unwrap_or(&dist.dist_info)
+        .to_path_buf();
+    let linker = Linker::new(link_mode);
+    let mut placed = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if row
+            .path
+            .split('/')
+            .any(|part| part == ".." || part.is_empty())
+        {
+            return Err(Error::InvalidDistInfo {
+                path: cached.to_path_buf(),
+                message: format!("bytecode manifest names {:?}", row.path),
+            });
+        }
+        let target = base.join(&row.path);
+        if let Some(parent) = target.parent() {
+            fs_err::create_dir_all(parent)?;
+        }
+        match fs_err::remove_file(&target) {
+            Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err.into()),
+            _ => {}
+        }
+        linker.link(&cached.join(&row.path), &target)?;
+        placed.push(target);
+    }
+    add_rows_to_record(&dist.dist_info, rows)?;
+    dist.installed_files.extend(placed);
+    Ok(true)
 }

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::wheel::parse_headers;
 
 /// An installed distribution.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InstalledDist {
     /// `Name` from METADATA, as written there.
     pub name: String,

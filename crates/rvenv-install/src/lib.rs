@@ -32,7 +32,9 @@ mod wheel;
 #[cfg(test)]
 mod tests;
 
-pub use bytecode::{add_to_record, compile_bytecode, compile_installed, Compiled};
+pub use bytecode::{
+    add_to_record, compile_bytecode, compile_installed, restore_bytecode, save_bytecode, Compiled,
+};
 pub use entry_points::{EntryPoint, EntryPoints};
 pub use error::{Error, Result};
 pub use install::{install_wheel, install_wheels_parallel, InstallOptions, InstallTarget};

@@ -55,10 +55,19 @@ impl Linker {
             let attempt = match mode {
                 LinkMode::Clone => reflink_copy::reflink(source, dest),
                 LinkMode::Hardlink => fs_err::hard_link(source, dest),
-                LinkMode::Copy => return fs_err::copy(source, dest).map(|_| ()),
+                LinkMode::Copy => {
+                    fs_err::copy(source, dest)?;
+                    keep_modified_time(source, dest);
+                    return Ok(());
+                }
             };
             match attempt {
-                Ok(()) => return Ok(()),
+                Ok(()) => {
+                    if mode == LinkMode::Clone {
+                        keep_modified_time(source, dest);
+                    }
+                    return Ok(());
+                }
                 // Not the filesystem's fault: falling back would not help.
                 Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => return Err(err),
                 Err(_) => {
@@ -67,6 +76,19 @@ impl Linker {
                 }
             }
         }
+    }
+}
+
+/// Gives a cloned or copied file its source's modification time, as a hard link has it: cached
+/// bytecode records the source's mtime, and Python only trusts a `.pyc` whose recorded mtime
+/// matches. Best effort: a file we cannot open for writing keeps its own time (Python then
+/// recompiles that one module at import).
+fn keep_modified_time(source: &Path, dest: &Path) {
+    let Ok(modified) = std::fs::metadata(source).and_then(|meta| meta.modified()) else {
+        return;
+    };
+    if let Ok(file) = std::fs::File::options().write(true).open(dest) {
+        let _ = file.set_modified(modified);
     }
 }
 
@@ -80,6 +102,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let source = dir.path().join("source");
         std::fs::write(&source, b"content").unwrap();
+        let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+        std::fs::File::options()
+            .write(true)
+            .open(&source)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
         std::fs::set_permissions(&source, std::fs::Permissions::from_mode(0o755)).unwrap();
         for (index, mode) in [LinkMode::Clone, LinkMode::Hardlink, LinkMode::Copy]
             .into_iter()
@@ -94,6 +123,15 @@ mod tests {
         assert_eq!(linked.ino(), std::fs::metadata(&source).unwrap().ino());
         let copied = std::fs::metadata(dir.path().join("dest2")).unwrap();
         assert_ne!(copied.ino(), std::fs::metadata(&source).unwrap().ino());
+        for index in 0..3 {
+            let placed = std::fs::metadata(dir.path().join(format!("dest{index}"))).unwrap();
+            let original = std::fs::metadata(&source).unwrap();
+            assert_eq!(
+                placed.modified().unwrap(),
+                original.modified().unwrap(),
+                "dest{index}"
+            );
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! `rvenv install` and `rvenv config`: the steps of DESIGN.md's data flow, each a library call.
 
+mod bytecode;
 mod fetch;
 mod inputs;
 mod report;
@@ -178,8 +179,7 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
         .collect();
     let mut installed_now = rvenv_install::install_wheels_parallel(&jobs, &target)?;
     if !args.no_compile {
-        rvenv_install::compile_installed(&environment.python, &mut installed_now)
-            .context("cannot compile bytecode")?;
+        bytecode::compile(&cache, &environment, &wheels, &mut installed_now, link_mode)?;
     }
     print_changes(&printer, &plan, "Installed", "Uninstalled");
     printer.status(format!(
