@@ -13,6 +13,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context};
+use rvenv_index::redact_str;
 
 use crate::cli::InstallArgs;
 use pip_conf::ConfEntry;
@@ -442,12 +443,12 @@ impl InstallSettings {
         }
         let list = |urls: &Vec<String>| {
             urls.iter()
-                .map(|url| redact_url(url))
+                .map(|url| redact_str(url))
                 .collect::<Vec<_>>()
                 .join(" ")
         };
         let mut rows = vec![
-            row("index-url", &self.index_url, |url| redact_url(url)),
+            row("index-url", &self.index_url, |url| redact_str(url)),
             row("extra-index-url", &self.extra_index_urls, list),
             row("find-links", &self.find_links, list),
             row("no-index", &self.no_index, bool::to_string),
@@ -471,7 +472,7 @@ impl InstallSettings {
             row("prefer-binary", &self.prefer_binary, bool::to_string),
             row("cache-dir", &self.cache_dir, |dir| match dir {
                 Some(dir) => dir.display().to_string(),
-                None => rvenv_cache_default()
+                None => rvenv_venv::default_cache_dir()
                     .map(|d| d.display().to_string())
                     .unwrap_or_default(),
             }),
@@ -506,36 +507,6 @@ fn parse_seconds(raw: &str) -> Result<u64, String> {
         return Err("expected a positive number of seconds".to_string());
     }
     Ok(secs.ceil() as u64)
-}
-
-/// The cache directory used when none is configured: $XDG_CACHE_HOME/rvenv, else ~/.cache/rvenv.
-pub fn rvenv_cache_default() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
-        return Some(PathBuf::from(dir).join("rvenv"));
-    }
-    std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .map(|home| PathBuf::from(home).join(".cache").join("rvenv"))
-}
-
-/// `https://user:secret@host/simple` -> `https://user:****@host/simple`; text that is not a URL
-/// with credentials is returned as it is.
-pub fn redact_url(text: &str) -> String {
-    let Some(scheme_end) = text.find("://") else {
-        return text.to_string();
-    };
-    let rest = &text[scheme_end + 3..];
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    let Some(at) = authority.rfind('@') else {
-        return text.to_string();
-    };
-    let userinfo = &authority[..at];
-    let redacted = match userinfo.split_once(':') {
-        Some((user, _)) => format!("{user}:****"),
-        None => "****".to_string(),
-    };
-    format!("{}{redacted}{}", &text[..scheme_end + 3], &rest[at..])
 }
 
 #[cfg(test)]

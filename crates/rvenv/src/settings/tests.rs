@@ -163,18 +163,6 @@ fn pip_no_cache_dir_is_reported_as_ignored() {
 
 #[test]
 fn credentials_are_redacted() {
-    assert_eq!(
-        redact_url("https://user:s3cret@host/simple"),
-        "https://user:****@host/simple"
-    );
-    assert_eq!(
-        redact_url("https://token@host/simple"),
-        "https://****@host/simple"
-    );
-    assert_eq!(
-        redact_url("https://host/simple?a=b@c"),
-        "https://host/simple?a=b@c"
-    );
     let settings = resolve(
         &["-i", "https://u:p4ss@h/simple"],
         &[("PIP_CONFIG_FILE", "/dev/null")],
@@ -182,4 +170,5 @@ fn credentials_are_redacted() {
     );
     let shown = format!("{:?}", settings.rows());
     assert!(!shown.contains("p4ss"), "{shown}");
+    assert!(shown.contains("https://u:****@h/simple"), "{shown}");
 }
