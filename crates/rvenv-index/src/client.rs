@@ -275,12 +275,22 @@ impl IndexClient {
             write_atomic(dest, &bytes)?;
             return Ok(digest);
         }
-        let streaming = self.send_with_retries(&file.url, &HeaderMap::new()).await?;
-        let status = streaming.response.status();
-        if !status.is_success() {
-            return Err(self.status_error(&streaming.url, status));
+        // A connection that breaks mid-body (reset, cut short, stalled past the read timeout)
+        // is worth a fresh request, as a refused connection is; a wrong hash is not.
+        let tries = self.inner.options.tries.max(1);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let streaming = self.send_with_retries(&file.url, &HeaderMap::new()).await?;
+            let status = streaming.response.status();
+            if !status.is_success() {
+                return Err(self.status_error(&streaming.url, status));
+            }
+            match download_body(streaming, file, dest).await {
+                Err(IndexError::Http { .. }) if attempt < tries => backoff(attempt).await,
+                result => return result,
+            }
         }
-        download_body(streaming, file, dest).await
     }
 
     /// The error for an unexpected status (401/403 name the credentials' source).

@@ -42,6 +42,10 @@ pub enum IndexError {
     #[error("package {name} was not found on {locations}")]
     NotFound { name: String, locations: String },
 
+    /// The project's page exists but lists no file of it (an empty or unreadable HTML page).
+    #[error("package {name} was not found on {locations} (its page lists no files of it)")]
+    NoFiles { name: String, locations: String },
+
     #[error(
         "package {name} is not in the cache and --offline forbids network access\n  \
          hint: run once without --offline to fill the cache"
@@ -137,7 +141,9 @@ impl From<IndexError> for rvenv_resolve::ProviderError {
     fn from(error: IndexError) -> Self {
         let message = error_chain(&error);
         match error {
-            IndexError::NotFound { .. } => rvenv_resolve::ProviderError::not_found(message),
+            IndexError::NotFound { .. } | IndexError::NoFiles { .. } => {
+                rvenv_resolve::ProviderError::not_found(message)
+            }
             _ => rvenv_resolve::ProviderError::new(message),
         }
     }

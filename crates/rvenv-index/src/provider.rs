@@ -257,6 +257,12 @@ impl ProviderInner {
         // Index pages may list foreign files; the same URL may come from two places.
         let mut seen = HashSet::new();
         files.retain(|file| file_belongs_to(&file.filename, name) && seen.insert(file.url.clone()));
+        if files.is_empty() {
+            return Err(IndexError::NoFiles {
+                name: name.to_string(),
+                locations: self.locations(),
+            });
+        }
         Ok(files)
     }
 

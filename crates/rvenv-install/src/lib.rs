@@ -35,7 +35,7 @@ mod tests;
 pub use bytecode::{
     add_to_record, compile_bytecode, compile_installed, restore_bytecode, save_bytecode, Compiled,
 };
-pub use entry_points::{EntryPoint, EntryPoints};
+pub use entry_points::{parse_entry_points, EntryPoint, EntryPoints};
 pub use error::{Error, Result};
 pub use install::{install_wheel, install_wheels_parallel, InstallOptions, InstallTarget};
 pub use inventory::{installed_distributions, read_dist_info, InstalledDist};

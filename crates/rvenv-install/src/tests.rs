@@ -536,6 +536,28 @@ fn bad_wheels_are_refused_naming_wheel_and_reason() {
             "compression ratio",
         ),
         (
+            "script named python",
+            base().data_file("scripts", "python", "#!/bin/sh\n").build(),
+            "demo",
+            "environment's own interpreter",
+        ),
+        (
+            "launcher named activate",
+            base()
+                .entry_point("console_scripts", "activate", "demo:main")
+                .build(),
+            "demo",
+            "activate (entry point)",
+        ),
+        (
+            "data file over pyvenv.cfg",
+            base()
+                .data_file("data", "pyvenv.cfg", "home = /evil\n")
+                .build(),
+            "demo",
+            "pyvenv.cfg",
+        ),
+        (
             "declared too small",
             base().declared_size("demo/__init__.py", 3).build(),
             "demo",

@@ -252,6 +252,7 @@ fn validate(
         })?,
         None => EntryPoints::default(),
     };
+    check_environment_files(origin, dir_name, &files, &entry_points)?;
 
     Ok(ValidatedWheel {
         root: root.to_path_buf(),
@@ -372,6 +373,78 @@ fn check_record(
     Ok(files)
 }
 
+/// A wheel must not replace the files that make a directory a virtual environment: its
+/// interpreter links, its activation scripts, its `pyvenv.cfg`. Scripts (`.data/scripts/` and
+/// launchers) go to `bin/`, and `.data/data/` to the environment's root, so both are checked.
+fn check_environment_files(
+    origin: &Path,
+    data_prefix: &str,
+    files: &[WheelFile],
+    entry_points: &EntryPoints,
+) -> Result<()> {
+    let refuse = |entry: String| Error::UnsafeEntry {
+        wheel: origin.to_path_buf(),
+        entry,
+        reason: "it would replace the environment's own interpreter, activation script or \
+                 pyvenv.cfg",
+    };
+    let scripts = format!("{data_prefix}.data/scripts/");
+    let data = format!("{data_prefix}.data/data/");
+    for file in files {
+        let reserved = match file.path.strip_prefix(&scripts) {
+            Some(name) => is_environment_script(name),
+            None => file.path.strip_prefix(&data).is_some_and(|path| {
+                path == "pyvenv.cfg" || path.strip_prefix("bin/").is_some_and(is_environment_script)
+            }),
+        };
+        if reserved {
+            return Err(refuse(file.path.clone()));
+        }
+    }
+    let launchers = entry_points
+        .console_scripts
+        .iter()
+        .chain(&entry_points.gui_scripts);
+    if let Some(entry) = launchers
+        .into_iter()
+        .find(|e| is_environment_script(&e.name))
+    {
+        return Err(refuse(format!("{} (entry point)", entry.name)));
+    }
+    Ok(())
+}
+
+/// The names a venv's `bin/` holds of its own: `python`, `python3`, `python3.12`, `pythonw`,
+/// `pypy3` and the activation scripts (exact names: `activate-global-python-argcomplete` is a
+/// real tool).
+fn is_environment_script(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let activation = matches!(
+        lower.as_str(),
+        "activate"
+            | "activate.csh"
+            | "activate.fish"
+            | "activate.nu"
+            | "activate.ps1"
+            | "activate.bat"
+            | "activate_this.py"
+            | "deactivate.bat"
+            | "deactivate.nu"
+    );
+    let interpreter = ["python", "pypy"].iter().any(|stem| {
+        lower.strip_prefix(stem).is_some_and(|rest| {
+            let rest = rest.strip_prefix('w').unwrap_or(rest);
+            let rest = rest.strip_suffix('t').unwrap_or(rest);
+            rest.split('.')
+                .all(|part| part.bytes().all(|b| b.is_ascii_digit()))
+                && !rest.starts_with('.')
+                && !rest.ends_with('.')
+                && !rest.contains("..")
+        })
+    });
+    activation || interpreter
+}
+
 /// `Key: value` headers (email style, as in WHEEL and METADATA) up to the first blank line,
 /// keyed in lower case; the first occurrence wins.
 pub(crate) fn parse_headers(text: &str) -> BTreeMap<String, String> {
@@ -450,6 +523,34 @@ mod tests {
         assert!(!same_name("foo", "foo2"));
         assert!(same_version("1.0", "1.0.0"));
         assert!(!same_version("1.0", "1.0.1"));
+    }
+
+    #[test]
+    fn environment_scripts_are_recognised_by_exact_name() {
+        for name in [
+            "python",
+            "python3",
+            "python3.12",
+            "python3.13t",
+            "pythonw",
+            "pypy3",
+            "activate",
+            "Activate.ps1",
+            "activate.fish",
+            "activate_this.py",
+        ] {
+            assert!(is_environment_script(name), "{name}");
+        }
+        for name in [
+            "python-tool",
+            "pythonista",
+            "python3.",
+            "activate-global-python-argcomplete",
+            "pip",
+            "ipython",
+        ] {
+            assert!(!is_environment_script(name), "{name}");
+        }
     }
 
     #[test]

@@ -70,3 +70,66 @@ async fn tls_failures_say_so() {
     assert!(err.contains("TLS error"), "{err}");
     assert!(err.contains("SSL_CERT_FILE"), "{err}");
 }
+
+#[tokio::test]
+async fn downloads_broken_mid_body_are_retried_then_fail_naming_the_url() {
+    let wheel = WheelBuilder::new("demo", "1.0")
+        .file("demo/data.txt", "x".repeat(4096))
+        .build();
+    let path = "/files/demo-1.0-py3-none-any.whl";
+    for fault in [Fault::ResetMidBody, Fault::ShortBody { missing: 10 }] {
+        for (times, succeeds) in [(Some(1), true), (None, false)] {
+            let rule = match times {
+                Some(times) => FaultRule::first(times, path, fault.clone()),
+                None => FaultRule::always(path, fault.clone()),
+            };
+            let server = IndexServer::builder()
+                .file(wheel.clone())
+                .fault(rule)
+                .start();
+            let provider = provider(
+                quick_client(Duration::from_secs(5)),
+                settings(&[server.url()], None),
+            );
+            let file = candidates(&provider, "demo").await.unwrap().versions[0]
+                .file
+                .clone();
+            let dir = tempfile::tempdir().unwrap();
+            let dest = dir.path().join(&file.filename);
+            let result = provider.client().download(&file, &dest).await;
+            let downloads = server.requests().iter().filter(|r| r.path == path).count();
+            if succeeds {
+                assert_eq!(result.unwrap(), wheel.sha256, "{fault:?}");
+                assert_eq!(fs_err::read(&dest).unwrap(), wheel.bytes);
+                assert_eq!(downloads, 2, "{fault:?}");
+            } else {
+                let err = crate::error_chain(&result.unwrap_err());
+                assert!(err.contains(&server.file_url(&file.filename)), "{err}");
+                assert_eq!(downloads, 3, "{fault:?}");
+                assert!(!dest.exists());
+            }
+            // No temporary file is left beside the destination.
+            assert_eq!(
+                fs_err::read_dir(dir.path()).unwrap().count(),
+                usize::from(succeeds)
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_page_without_usable_links_names_the_index() {
+    let server = server_with(FaultRule::always("/simple/demo/", Fault::malformed_html()));
+    let provider = provider(
+        quick_client(Duration::from_secs(5)),
+        settings(&[server.url()], None),
+    );
+    let err = candidates(&provider, "demo").await.unwrap_err();
+    assert_eq!(
+        err,
+        format!(
+            "package demo was not found on {} (its page lists no files of it)",
+            server.url()
+        )
+    );
+}
