@@ -3,7 +3,7 @@
 //! Build the binary first: `cargo build -p rvenv && cargo test -p rvenv-e2e --test install_errors`.
 
 use rvenv_e2e::{assert_installed, run, site_packages, Sandbox};
-use rvenv_testkit::{Fault, FaultRule, IndexServer, SdistBuilder, WheelBuilder};
+use rvenv_testkit::{Fault, FaultRule, IndexServer, WheelBuilder};
 
 #[test]
 fn unknown_package_names_the_index() {
@@ -124,24 +124,25 @@ fn a_wheel_escaping_its_directory_is_refused_and_nothing_is_written() {
 }
 
 #[test]
-fn source_only_packages_editables_and_urls_are_not_supported_yet() {
-    let server = IndexServer::start([SdistBuilder::new("srconly", "1.0").build()]);
+fn sources_that_cannot_be_installed_say_which_and_why() {
     let sandbox = Sandbox::new();
     sandbox.create_venv();
-    let run = sandbox.install(&["-i", &server.url(), "srconly"]).failure();
-    run.assert_stderr_line(
-        "error: failed to get the metadata of srconly 1.0: building sdists for metadata is not supported yet (package srconly, file srconly-1.0.tar.gz)",
+    let run = sandbox.install(&["-e", "."]).failure();
+    run.assert_stderr_contains(
+        "directory `.` is not installable: it has neither setup.py nor pyproject.toml",
     );
 
-    let run = sandbox.install(&["-e", "."]).failure();
-    run.assert_stderr_line("error: editable installs are not supported yet: -e .");
+    let run = sandbox.install(&["./nothere-1.0.tar.gz"]).failure();
+    run.assert_stderr_line("error: cannot install ./nothere-1.0.tar.gz (command line)");
+    run.assert_stderr_contains("no such file or directory");
 
     let run = sandbox
         .install(&["lib @ https://example.invalid/lib-1.0-py3-none-any.whl"])
         .failure();
     run.assert_stderr_line(
-        "error: lib @ https://example.invalid/lib-1.0-py3-none-any.whl (command line): requirements with a direct URL are not supported yet; hint: download the file and name it by version from a --find-links directory",
+        "error: cannot install lib @ https://example.invalid/lib-1.0-py3-none-any.whl (command line)",
     );
+    run.assert_stderr_contains("cannot download https://example.invalid/lib-1.0-py3-none-any.whl");
     assert_installed(&sandbox.venv(), &[]);
 }
 

@@ -144,6 +144,10 @@ pub struct InstallArgs {
     /// Do not compile bytecode.
     #[arg(long)]
     pub no_compile: bool,
+    /// Build source distributions in the target environment instead of isolated build
+    /// environments; their build requirements must be installed there already.
+    #[arg(long)]
+    pub no_build_isolation: bool,
     /// Print less (repeat for even less).
     #[arg(short, long, action = clap::ArgAction::Count)]
     pub quiet: u8,

@@ -17,15 +17,20 @@ pub fn compile(
 ) -> anyhow::Result<()> {
     let interpreter = interpreter_key(environment);
     let wheels_dir = cache.bucket(Bucket::Wheels);
+    let built_dir = cache.bucket(Bucket::Built);
     let mut to_compile = Vec::new();
     for (index, (wheel, dist)) in wheels.iter().zip(installed.iter_mut()).enumerate() {
-        // Only published cache entries have a stable name to keep bytecode under.
-        let entry = wheel.root().strip_prefix(&wheels_dir).ok().map(|key| {
-            cache.entry(
-                Bucket::Bytecode,
-                &format!("{}/{interpreter}", key.display()),
-            )
-        });
+        // Only published cache entries have a stable name to keep bytecode under: downloaded
+        // wheels, and wheels built from sdists or commits (not directories or editables).
+        let key = match (
+            wheel.root().strip_prefix(&wheels_dir),
+            wheel.root().strip_prefix(&built_dir),
+        ) {
+            (Ok(key), _) => Some(key.display().to_string()),
+            (_, Ok(key)) => Some(format!("built/{}", key.display())),
+            _ => None,
+        };
+        let entry = key.map(|key| cache.entry(Bucket::Bytecode, &format!("{key}/{interpreter}")));
         let restored = match &entry {
             Some(dir) => rvenv_install::restore_bytecode(dist, dir, link_mode)
                 .with_context(|| format!("cannot link the cached bytecode of {}", dist.name))?,

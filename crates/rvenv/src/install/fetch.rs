@@ -1,46 +1,51 @@
 //! Wheels into the cache: each resolved wheel is downloaded once (hash checked while streaming),
 //! unpacked and validated in a staging directory, and published with one rename; later runs, for
-//! any environment, open the published entry without hashing it again.
+//! any environment, open the published entry without hashing it again. Sdists and direct
+//! requirements go to rvenv-sources, which builds (or finds built) their wheels.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use anyhow::{anyhow, bail, Context};
+use anyhow::{bail, Context};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use pep508_rs::PackageName;
 use rvenv_cache::{Bucket, Cache};
 use rvenv_index::IndexProvider;
 use rvenv_install::ValidatedWheel;
-use rvenv_resolve::{FileKind, ResolvedPackage};
+use rvenv_resolve::ResolvedPackage;
+use rvenv_sources::{check_hashes, PreparedWheel, SourceProvider};
 
 use crate::output::{human_bytes, Printer};
 
 /// Makes every wheel of `packages` available as a validated, unpacked cache entry, at most
-/// `concurrency` downloads at a time. The result is in the order of `packages`.
+/// `concurrency` downloads at a time: index wheels downloaded, sdists and direct requirements
+/// built (or taken from the cache of built wheels). The result is in the order of `packages`.
 pub async fn fetch_all(
     packages: &[&ResolvedPackage],
-    provider: &IndexProvider,
+    provider: &SourceProvider,
     cache: &Cache,
     user_hashes: &HashMap<PackageName, Vec<rvenv_requirements::Hash>>,
     concurrency: usize,
     printer: &Printer,
-) -> anyhow::Result<Vec<ValidatedWheel>> {
-    for package in packages {
-        if package.candidate.file.kind == FileKind::Sdist {
-            bail!(
-                "{} {} has no wheel for this Python and platform; building source distributions is not supported yet\nhint: pin a version that has a wheel, or pass --only-binary :all: to see why none fits",
-                package.name,
-                package.version
-            );
-        }
-    }
-    let progress = printer.progress("Downloading", packages.len() as u64, true);
+) -> anyhow::Result<Vec<PreparedWheel>> {
+    let progress = printer.progress("Preparing", packages.len() as u64, true);
     let wheels = stream::iter(packages.iter().copied())
         .map(|package| {
             let progress = &progress;
             async move {
-                let (wheel, downloaded) =
-                    fetch_one(package, provider, cache, user_hashes.get(&package.name)).await?;
+                if provider.needs_source(package) {
+                    let prepared = provider.wheel(package).await.map_err(anyhow::Error::new)?;
+                    let verb = if prepared.built { "Built" } else { "Cached" };
+                    progress.step(format!("{verb} {}=={}", package.name, package.version));
+                    return Ok(prepared);
+                }
+                let (wheel, downloaded) = fetch_one(
+                    package,
+                    provider.index(),
+                    cache,
+                    user_hashes.get(&package.name),
+                )
+                .await?;
                 match downloaded {
                     Some(bytes) => progress.step(format!(
                         "Downloaded {} ({})",
@@ -49,7 +54,7 @@ pub async fn fetch_all(
                     )),
                     None => progress.step(format!("Cached {}", package.candidate.file.filename)),
                 }
-                Ok::<_, anyhow::Error>(wheel)
+                Ok::<_, anyhow::Error>(PreparedWheel::cached(wheel))
             }
         })
         .buffered(concurrency)
@@ -76,7 +81,7 @@ async fn fetch_one(
         .find(|hash| hash.algorithm == "sha256")
         .map(|hash| hash.digest.clone());
     if let (Some(allowed), Some(digest)) = (user_hashes, &index_sha256) {
-        check_user_hash(&file.filename, allowed, digest)?;
+        check_hashes(&file.filename, allowed, digest)?;
     }
     // An entry is trusted by its key: the archive's sha256 as the index states it. Without one,
     // the URL names the entry (index files are immutable), except in hash-checking mode.
@@ -124,7 +129,7 @@ async fn fetch_one(
                 .await
                 .with_context(|| format!("cannot download {}", file.filename))?;
             if let Some(allowed) = user_hashes {
-                check_user_hash(&file.filename, allowed, &digest)?;
+                check_hashes(&file.filename, allowed, &digest)?;
             }
             dest
         }
@@ -157,11 +162,21 @@ async fn fetch_one(
 pub fn require_hashes_for_all(
     packages: &[&ResolvedPackage],
     user_hashes: &HashMap<PackageName, Vec<rvenv_requirements::Hash>>,
+    provider: &SourceProvider,
 ) -> anyhow::Result<()> {
     let missing: Vec<String> = packages
         .iter()
-        .filter(|package| !user_hashes.contains_key(&package.name))
+        .filter(|package| match provider.direct(package) {
+            Some(direct) => direct.request.hashes.is_empty(),
+            None => !user_hashes.contains_key(&package.name),
+        })
         .map(|package| {
+            if let Some(direct) = provider.direct(package) {
+                return format!(
+                    "  {}  # a URL or path: add --hash=sha256:<digest> (a directory or repository cannot be checked)",
+                    direct.request.given
+                );
+            }
             let pin = format!("{}=={}", package.name, package.version);
             let line = match package
                 .candidate
@@ -202,36 +217,6 @@ pub fn require_hashes_for_all(
         if missing.len() == 1 { "has" } else { "have" },
         missing.join("\n")
     )
-}
-
-/// In hash-checking mode the archive must match one of the `--hash` values of its requirement.
-fn check_user_hash(
-    filename: &str,
-    allowed: &[rvenv_requirements::Hash],
-    sha256: &str,
-) -> anyhow::Result<()> {
-    let sha256_allowed: Vec<&str> = allowed
-        .iter()
-        .filter(|hash| hash.algorithm == "sha256")
-        .map(|hash| hash.digest.as_str())
-        .collect();
-    if sha256_allowed.is_empty() {
-        return Err(anyhow!(
-            "{filename}: only sha256 hashes can be checked; the requirement gives {}",
-            allowed
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-    if sha256_allowed.contains(&sha256) {
-        return Ok(());
-    }
-    Err(anyhow!(
-        "hash mismatch for {filename}:\n  expected: {}\n  actual:   sha256:{sha256}\nhint: the file changed on the index, or the requirements file has a stale hash",
-        sha256_allowed.iter().map(|d| format!("sha256:{d}")).collect::<Vec<_>>().join(" or ")
-    ))
 }
 
 fn stem(filename: &str) -> &str {

@@ -1,18 +1,20 @@
-//! What the user asked for: requirements files, constraints and command-line requirements,
-//! turned into the resolver's request for the target environment.
+//! What the user asked for: requirements files, constraints, command-line requirements and
+//! editables, turned into the request for the target environment.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 
-use anyhow::bail;
+use anyhow::{bail, Context};
 use pep440_rs::Version;
-use pep508_rs::{PackageName, Requirement};
+use pep508_rs::{PackageName, Requirement, VersionOrUrl};
 use rvenv_install::InstalledDist;
 use rvenv_requirements::{Entry, RequirementSource, RequirementsTxt};
 use rvenv_resolve::Origin;
+use rvenv_sources::DirectRequest;
 use rvenv_venv::Environment;
 
+use super::installer::DirectInput;
 use crate::cli::InstallArgs;
 use crate::output::Printer;
 use crate::settings::InstallSettings;
@@ -22,6 +24,8 @@ pub struct Inputs {
     /// Requirements whose markers hold for the target, with where each was written.
     pub requirements: Vec<(Requirement, Origin)>,
     pub constraints: Vec<(Requirement, Origin)>,
+    /// URLs, paths, repositories and editables whose markers hold.
+    pub direct: Vec<DirectInput>,
     /// Index and format options written in the files (merged across files).
     pub txt: RequirementsTxt,
     /// In hash-checking mode: the hashes allowed for each package (any may match).
@@ -56,16 +60,21 @@ pub fn gather(
             },
         });
     }
-    if let Some(editable) = args.editables.first().map(String::as_str).or_else(|| {
-        txt.editables
-            .first()
-            .map(|editable| editable.requirement.given.as_str())
-    }) {
-        bail!(
-            "editable installs are not supported yet: -e {editable}\nhint: install the project's wheel instead, or use pip for editables until rvenv builds them"
-        );
+    for arg in &args.editables {
+        let requirement = rvenv_requirements::parse_cli_editable(arg, cwd)?;
+        txt.editables.push(rvenv_requirements::Editable {
+            requirement,
+            origin: rvenv_requirements::Origin {
+                file: "command line".into(),
+                line: 0,
+            },
+        });
     }
-    if args.requirements.is_empty() && args.packages.is_empty() && txt.requirements.is_empty() {
+    if args.requirements.is_empty()
+        && args.packages.is_empty()
+        && txt.requirements.is_empty()
+        && txt.editables.is_empty()
+    {
         bail!("nothing to install\nhint: name packages (`rvenv install fastapi`) or a requirements file (`rvenv install -r requirements.txt`)");
     }
     for warning in &txt.warnings {
@@ -75,20 +84,36 @@ pub fn gather(
 
     let markers = &environment.interpreter.markers;
     let mut requirements = Vec::new();
+    let mut direct = Vec::new();
     let mut hashes: HashMap<PackageName, Vec<rvenv_requirements::Hash>> = HashMap::new();
     for entry in &txt.requirements {
-        let origin = origin_of(entry);
+        let origin = origin_of(&entry.origin);
+        if !entry.requirement.marker().evaluate(markers, &[]) {
+            printer.detail(format!(
+                "Skipping {} ({origin}): its markers exclude this environment",
+                entry_text(&entry.requirement)
+            ));
+            continue;
+        }
         let requirement = match &entry.requirement {
             RequirementSource::Named(requirement) => requirement,
-            RequirementSource::Unnamed(unnamed) => bail!(
-                "{origin}: installing from a URL or local path is not supported yet: {}\nhint: put the file in a directory and pass it with --find-links, naming the package instead",
-                unnamed.given
-            ),
+            RequirementSource::Unnamed(unnamed) => {
+                direct.push(DirectInput {
+                    request: DirectRequest::from_unnamed(unnamed, false, entry.hashes.clone()),
+                    extras: unnamed.extras.clone(),
+                    origin,
+                });
+                continue;
+            }
         };
-        if !requirement.marker.evaluate(markers, &[]) {
-            printer.detail(format!(
-                "Skipping {requirement} ({origin}): its markers exclude this environment"
-            ));
+        if let Some(VersionOrUrl::Url(url)) = &requirement.version_or_url {
+            let request = DirectRequest::from_url(&requirement.name, url, entry.hashes.clone())
+                .with_context(|| format!("{origin}: {requirement}"))?;
+            direct.push(DirectInput {
+                request,
+                extras: requirement.extras.clone(),
+                origin,
+            });
             continue;
         }
         if !entry.hashes.is_empty() {
@@ -99,6 +124,13 @@ pub fn gather(
         }
         requirements.push((requirement.clone(), origin));
     }
+    for editable in &txt.editables {
+        direct.push(DirectInput {
+            request: DirectRequest::from_unnamed(&editable.requirement, true, Vec::new()),
+            extras: editable.requirement.extras.clone(),
+            origin: origin_of(&editable.origin),
+        });
+    }
     let mut constraints = Vec::new();
     for entry in &txt.constraints {
         if let RequirementSource::Named(requirement) = &entry.requirement {
@@ -108,7 +140,7 @@ pub fn gather(
                     .or_default()
                     .extend(entry.hashes.iter().cloned());
             }
-            constraints.push((requirement.clone(), origin_of(entry)));
+            constraints.push((requirement.clone(), origin_of(&entry.origin)));
         }
     }
     let hash_mode = settings.require_hashes.value
@@ -121,17 +153,25 @@ pub fn gather(
     Ok(Inputs {
         requirements,
         constraints,
+        direct,
         txt,
         hashes,
         hash_mode,
     })
 }
 
-fn origin_of(entry: &Entry) -> Origin {
-    if entry.origin.line == 0 {
+fn origin_of(origin: &rvenv_requirements::Origin) -> Origin {
+    if origin.line == 0 {
         Origin::from("command line")
     } else {
-        Origin(entry.origin.to_string())
+        Origin(origin.to_string())
+    }
+}
+
+fn entry_text(requirement: &RequirementSource) -> String {
+    match requirement {
+        RequirementSource::Named(requirement) => requirement.to_string(),
+        RequirementSource::Unnamed(unnamed) => unnamed.given.clone(),
     }
 }
 

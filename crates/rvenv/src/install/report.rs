@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use anyhow::Context;
-use rvenv_index::IndexProvider;
 use rvenv_resolve::{Provider, Resolution};
+use rvenv_sources::SourceProvider;
 use rvenv_venv::Environment;
 use serde_json::{json, Map, Value};
 
@@ -14,8 +14,8 @@ use serde_json::{json, Map, Value};
 pub fn write(
     path: &Path,
     resolution: &Resolution,
-    provider: &IndexProvider,
-    runtime: &tokio::runtime::Runtime,
+    provider: &SourceProvider,
+    runtime: &tokio::runtime::Handle,
     environment: &Environment,
 ) -> anyhow::Result<()> {
     let mut install = Vec::new();
@@ -63,12 +63,17 @@ pub fn write(
                 .collect();
             metadata_json.insert("provides_extra".into(), extras.into());
         }
-        install.push(json!({
-            "download_info": {
+        let direct = provider.direct(package);
+        let download_info = match direct {
+            Some(direct) => direct.direct_url.to_json(),
+            None => json!({
                 "url": rvenv_index::strip_credentials(&file.url).to_string(),
                 "archive_info": archive_info,
-            },
-            "is_direct": false,
+            }),
+        };
+        install.push(json!({
+            "download_info": download_info,
+            "is_direct": direct.is_some(),
             "is_yanked": file.yanked.is_some(),
             "requested": package.requested,
             "requested_extras": package.extras.iter().map(ToString::to_string).collect::<Vec<_>>(),
