@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 /// Every path below a directory with its kind, size and modification time: two snapshots are
-/// equal when nothing was added, removed or rewritten. rvenv's own lock file is left out.
+/// equal when nothing was added, removed or rewritten. rvenv's own lock file is left out, and
+/// directories count by name only: their mtimes move whenever an entry comes and goes, as in
+/// an install that was rolled back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snapshot(pub BTreeMap<String, (char, u64, SystemTime)>);
 
@@ -35,7 +37,12 @@ impl Snapshot {
                     'f'
                 };
                 let size = if kind == 'f' { meta.len() } else { 0 };
-                found.insert(name, (kind, size, meta.modified().unwrap()));
+                let modified = if kind == 'd' {
+                    SystemTime::UNIX_EPOCH
+                } else {
+                    meta.modified().unwrap()
+                };
+                found.insert(name, (kind, size, modified));
             }
         }
         Snapshot(found)
@@ -97,6 +104,12 @@ pub fn assert_cache_consistent(cache: &Path) {
             staging.display()
         );
     }
+    assert_published_entries_valid(cache);
+}
+
+/// Panics unless every published wheel entry passes rvenv's full validation.
+#[track_caller]
+pub fn assert_published_entries_valid(cache: &Path) {
     for entry in wheel_entries(cache) {
         let (name, version) = entry_name_version(&entry);
         if let Err(err) = rvenv_install::UnpackedWheel::open(&entry, &name, &version) {

@@ -25,6 +25,11 @@ pub(crate) struct Destination {
     /// Directories known to exist, to save a `stat` per file.
     known_dirs: HashSet<PathBuf>,
     record: Vec<RecordEntry>,
+    /// `(final, staging)`: files for the `.dist-info` are placed in `staging` until
+    /// [`Destination::publish_dist_info`] renames it to `final`.
+    dist_info: Option<(PathBuf, PathBuf)>,
+    /// A `.dist-info` that was in the way of ours: (original, moved-to).
+    replaced_dist_info: Option<(PathBuf, PathBuf)>,
 }
 
 impl Destination {
@@ -38,13 +43,56 @@ impl Destination {
             created_dirs: Vec::new(),
             known_dirs: HashSet::new(),
             record: Vec::new(),
+            dist_info: None,
+            replaced_dist_info: None,
+        }
+    }
+
+    /// Places every file meant for `dist_info` in `staging` instead (RECORD still names them
+    /// by their final paths), until [`Destination::publish_dist_info`]. Tools find a
+    /// distribution by its `.dist-info`, so it appears only once all its files are in place.
+    pub(crate) fn stage_dist_info(&mut self, dist_info: &Path, staging: &Path) {
+        self.dist_info = Some((dist_info.to_path_buf(), staging.to_path_buf()));
+    }
+
+    /// Renames the staged `.dist-info` into place, moving one that is in the way aside (kept
+    /// until [`Destination::commit`], put back by [`Destination::rollback`]).
+    pub(crate) fn publish_dist_info(&mut self) -> Result<()> {
+        let Some((dist_info, staging)) = self.dist_info.take() else {
+            return Ok(());
+        };
+        if fs_err::symlink_metadata(&dist_info).is_ok() {
+            let name = dist_info.file_name().unwrap_or_default().to_string_lossy();
+            let aside =
+                dist_info.with_file_name(format!(".{name}.rvenv-replaced-{}", std::process::id()));
+            fs_err::rename(&dist_info, &aside)?;
+            self.replaced_dist_info = Some((dist_info.clone(), aside));
+        }
+        if let Err(err) = fs_err::rename(&staging, &dist_info) {
+            self.dist_info = Some((dist_info, staging));
+            return Err(err.into());
+        }
+        self.created_dirs.retain(|dir| dir != &staging);
+        self.created_dirs.push(dist_info);
+        Ok(())
+    }
+
+    /// Where a file meant for `dest` is placed now: inside the staging directory while the
+    /// `.dist-info` is not published.
+    fn actual_path(&self, dest: &Path) -> PathBuf {
+        match &self.dist_info {
+            Some((dist_info, staging)) => match dest.strip_prefix(dist_info) {
+                Ok(relative) => staging.join(relative),
+                Err(_) => dest.to_path_buf(),
+            },
+            None => dest.to_path_buf(),
         }
     }
 
     /// Links `source` to `dest`, recording the hash and size the wheel's RECORD gave for it.
     pub(crate) fn link(&mut self, source: &Path, dest: &Path, hash: &str, size: u64) -> Result<()> {
-        self.make_room(dest)?;
-        self.linker.link(source, dest)?;
+        let actual = self.make_room(dest)?;
+        self.linker.link(source, &actual)?;
         let entry = RecordEntry {
             path: self.record_path(dest),
             hash: hash.to_string(),
@@ -56,13 +104,17 @@ impl Destination {
 
     /// Writes new content to `dest` (rewritten scripts, launchers, metadata).
     pub(crate) fn write(&mut self, dest: &Path, content: &[u8], executable: bool) -> Result<()> {
-        self.make_room(dest)?;
+        let actual = self.make_room(dest)?;
         let mut file = fs_err::OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(if executable { 0o777 } else { 0o666 })
-            .open(dest)?;
-        file.write_all(content)?;
+            .open(&actual)?;
+        if let Err(err) = file.write_all(content) {
+            // Not remembered yet, so rollback would not find it: a full disk leaves no stub.
+            let _ = fs_err::remove_file(&actual);
+            return Err(err.into());
+        }
         let entry = entry_for_bytes(self.record_path(dest), content);
         self.remember(dest, entry);
         Ok(())
@@ -77,8 +129,11 @@ impl Destination {
             size: None,
         });
         let text = render_record(&mut entries);
-        self.make_room(dest)?;
-        fs_err::write(dest, text)?;
+        let actual = self.make_room(dest)?;
+        if let Err(err) = fs_err::write(&actual, text) {
+            let _ = fs_err::remove_file(&actual);
+            return Err(err.into());
+        }
         self.written_order.push(dest.to_path_buf());
         Ok(())
     }
@@ -93,19 +148,25 @@ impl Destination {
         for (_, aside) in &self.replaced {
             let _ = fs_err::remove_file(aside);
         }
+        if let Some((_, aside)) = &self.replaced_dist_info {
+            let _ = fs_err::remove_dir_all(aside);
+        }
     }
 
     /// Undoes everything: removes what we wrote, puts replaced files back, removes the
     /// directories we created (if empty).
     pub(crate) fn rollback(self) {
         for path in self.written_order.iter().rev() {
-            let _ = fs_err::remove_file(path);
+            let _ = fs_err::remove_file(self.actual_path(path));
         }
         for (original, aside) in self.replaced.iter().rev() {
             let _ = fs_err::rename(aside, original);
         }
         for dir in self.created_dirs.iter().rev() {
             let _ = fs_err::remove_dir(dir);
+        }
+        if let Some((original, aside)) = &self.replaced_dist_info {
+            let _ = fs_err::rename(aside, original);
         }
     }
 
@@ -123,10 +184,18 @@ impl Destination {
     /// Creates missing parent directories (remembering them) and moves an existing file at
     /// `dest` out of the way: ours from earlier in this install is removed, a foreign one is
     /// kept aside until commit, as pip overwrites files another distribution installed.
-    fn make_room(&mut self, dest: &Path) -> Result<()> {
+    /// Returns where the file goes now (see [`Destination::stage_dist_info`]).
+    fn make_room(&mut self, dest: &Path) -> Result<PathBuf> {
+        let own = self.written.contains_key(dest);
+        let dest = self.actual_path(dest);
         if let Some(parent) = dest.parent() {
             self.create_dirs(parent)?;
         }
+        self.move_aside(&dest, own)?;
+        Ok(dest)
+    }
+
+    fn move_aside(&mut self, dest: &Path, own: bool) -> Result<()> {
         match fs_err::symlink_metadata(dest) {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(err) => Err(err.into()),
@@ -138,7 +207,7 @@ impl Destination {
                 ),
             )
             .into()),
-            Ok(_) if self.written.contains_key(dest) => Ok(fs_err::remove_file(dest)?),
+            Ok(_) if own => Ok(fs_err::remove_file(dest)?),
             Ok(_) => {
                 let name = dest.file_name().unwrap_or_default().to_string_lossy();
                 let aside = dest.with_file_name(format!(

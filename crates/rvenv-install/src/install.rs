@@ -29,6 +29,7 @@ use crate::error::{Error, Result};
 use crate::inventory::InstalledDist;
 use crate::launcher::{launcher, rewrite_python_shebang};
 use crate::link::LinkMode;
+use crate::uninstall::finish_interrupted_removals;
 use crate::wheel::{normalize_name, ValidatedWheel};
 
 /// The environment to install into.
@@ -67,8 +68,30 @@ impl Default for InstallOptions {
 }
 
 /// Installs one wheel. On error everything written for it is removed again and files it
-/// replaced are restored.
+/// replaced are restored. Its `.dist-info` appears last, in one rename, so a crash part-way
+/// never leaves a listed distribution with missing files.
 pub fn install_wheel(
+    wheel: &ValidatedWheel,
+    target: &InstallTarget,
+    options: &InstallOptions,
+) -> Result<InstalledDist> {
+    finish_removals_for(&[wheel], target)?;
+    install_one(wheel, target, options)
+}
+
+/// A killed earlier run may have left removals of these projects half-done: finish them
+/// before their new files go in.
+fn finish_removals_for(wheels: &[&ValidatedWheel], target: &InstallTarget) -> Result<()> {
+    let names: Vec<&str> = wheels.iter().map(|wheel| wheel.name.as_str()).collect();
+    let scheme = &target.scheme;
+    finish_interrupted_removals(&scheme.purelib, &names, &scheme.data)?;
+    if scheme.platlib != scheme.purelib {
+        finish_interrupted_removals(&scheme.platlib, &names, &scheme.data)?;
+    }
+    Ok(())
+}
+
+fn install_one(
     wheel: &ValidatedWheel,
     target: &InstallTarget,
     options: &InstallOptions,
@@ -80,8 +103,17 @@ pub fn install_wheel(
     } else {
         &target.scheme.platlib
     };
+    // A killed earlier run may have left a staged `.dist-info` of this very wheel.
+    let dist_info = lib_dir.join(&wheel.dist_info);
+    let staging = lib_dir.join(format!("{}{STAGING_SUFFIX}", wheel.dist_info));
+    if fs_err::symlink_metadata(&staging).is_ok() {
+        fs_err::remove_dir_all(&staging)?;
+    }
     let mut destination = Destination::new(lib_dir, options.link_mode);
-    match spread(wheel, target, options, lib_dir, &mut destination) {
+    destination.stage_dist_info(&dist_info, &staging);
+    let spread = spread(wheel, target, options, lib_dir, &mut destination)
+        .and_then(|dist| destination.publish_dist_info().map(|()| dist));
+    match spread {
         Ok(dist) => {
             let installed_files = destination.written_files();
             destination.commit();
@@ -97,15 +129,21 @@ pub fn install_wheel(
     }
 }
 
+/// The `.dist-info` of a wheel being installed is built under this name (not a `.dist-info`,
+/// so no tool lists the distribution) and renamed into place once every file is there.
+const STAGING_SUFFIX: &str = ".rvenv-partial";
+
 /// Installs many wheels in parallel. If any fails, the ones that succeeded are uninstalled again,
 /// so the environment is left as it was; the first error is returned.
 pub fn install_wheels_parallel(
     wheels: &[(&ValidatedWheel, InstallOptions)],
     target: &InstallTarget,
 ) -> Result<Vec<InstalledDist>> {
+    let all: Vec<&ValidatedWheel> = wheels.iter().map(|(wheel, _)| *wheel).collect();
+    finish_removals_for(&all, target)?;
     let results: Vec<Result<InstalledDist>> = wheels
         .par_iter()
-        .map(|(wheel, options)| install_wheel(wheel, target, options))
+        .map(|(wheel, options)| install_one(wheel, target, options))
         .collect();
     if results.iter().all(Result::is_ok) {
         return results.into_iter().collect();
@@ -114,10 +152,12 @@ pub fn install_wheels_parallel(
     for result in results {
         match result {
             Ok(dist) => {
+                // The `.dist-info` first: never a listed distribution with files missing.
+                let _ = fs_err::remove_dir_all(&dist.dist_info);
                 for file in dist.installed_files.iter().rev() {
                     let _ = fs_err::remove_file(file);
+                    remove_empty_parents(file, &target.scheme);
                 }
-                let _ = fs_err::remove_dir_all(&dist.dist_info);
             }
             Err(err) => {
                 first_error.get_or_insert(err);
@@ -125,6 +165,29 @@ pub fn install_wheels_parallel(
         }
     }
     Err(first_error.unwrap_or_else(|| std::io::Error::other("install failed").into()))
+}
+
+/// Removes the directories above `file` that are left empty, up to (not including) the
+/// scheme's own directories.
+fn remove_empty_parents(file: &Path, scheme: &Scheme) {
+    let stops = [
+        &scheme.purelib,
+        &scheme.platlib,
+        &scheme.scripts,
+        &scheme.data,
+        &scheme.include,
+    ];
+    let mut dir = file.parent();
+    while let Some(current) = dir {
+        if stops.iter().any(|stop| current == stop.as_path()) || !current.starts_with(&scheme.data)
+        {
+            break;
+        }
+        if fs_err::remove_dir(current).is_err() {
+            break;
+        }
+        dir = current.parent();
+    }
 }
 
 fn spread(

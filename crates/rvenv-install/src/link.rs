@@ -56,7 +56,13 @@ impl Linker {
                 LinkMode::Clone => reflink_copy::reflink(source, dest),
                 LinkMode::Hardlink => fs_err::hard_link(source, dest),
                 LinkMode::Copy => {
-                    fs_err::copy(source, dest)?;
+                    if let Err(err) = fs_err::copy(source, dest) {
+                        // A copy cut short (a full disk) must not stay behind half-written.
+                        if err.kind() != std::io::ErrorKind::AlreadyExists {
+                            let _ = std::fs::remove_file(dest);
+                        }
+                        return Err(err);
+                    }
                     keep_modified_time(source, dest);
                     return Ok(());
                 }

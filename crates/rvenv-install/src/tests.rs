@@ -428,6 +428,56 @@ fn failed_installs_leave_nothing_behind() {
     assert_eq!(names, ["good", "other"]);
 }
 
+/// What a process killed with SIGKILL leaves: a staged `.dist-info` of an install and a
+/// half-done removal. Neither is listed as installed; installing the project again finishes
+/// the removal (old files gone, new ones kept) and drops the stale staging directory.
+#[test]
+fn leftovers_of_a_killed_run_are_invisible_and_cleared_by_the_next_install() {
+    let work = tempfile::tempdir().unwrap();
+    let venv = Venv::create(&work.path().join("venv"));
+    let v1 = WheelBuilder::new("demo", "1.0")
+        .file("demo/__init__.py", "V = 1\n")
+        .file("demo/old_only.py", "")
+        .data_file("scripts", "demo-old", "#!/bin/sh\n");
+    let v1 = validated(&v1.build(), work.path());
+    let dist = install_wheel(&v1, &venv.target(), &InstallOptions::default()).unwrap();
+
+    // Killed mid-uninstall: the `.dist-info` was renamed aside, one file already removed.
+    let removing = venv.site().join("demo-1.0.dist-info.rvenv-removing");
+    std::fs::rename(&dist.dist_info, &removing).unwrap();
+    std::fs::remove_file(venv.site().join("demo/__init__.py")).unwrap();
+    // Killed mid-install of 2.0: a staged `.dist-info` with part of its files.
+    let staging = venv.site().join("demo-2.0.dist-info.rvenv-partial");
+    std::fs::create_dir_all(&staging).unwrap();
+    std::fs::write(staging.join("METADATA"), "Name: demo\nVersion: 2.0\n").unwrap();
+    assert!(installed_distributions(&[venv.site().to_path_buf()])
+        .unwrap()
+        .is_empty());
+    let listed = venv.python("import importlib.metadata as m; print(len(list(m.distributions())))");
+    assert_eq!(stdout(&listed).trim(), "0");
+
+    let v2 = WheelBuilder::new("demo", "2.0").file("demo/__init__.py", "V = 2\n");
+    let v2 = validated(&v2.build(), work.path());
+    install_wheels_parallel(&[(&v2, InstallOptions::default())], &venv.target()).unwrap();
+    assert!(!removing.exists() && !staging.exists());
+    assert!(!venv.site().join("demo/old_only.py").exists());
+    assert!(!venv.root.join("bin/demo-old").exists());
+    assert_eq!(
+        std::fs::read_to_string(venv.site().join("demo/__init__.py")).unwrap(),
+        "V = 2\n"
+    );
+    let names: Vec<(String, String)> = installed_distributions(&[venv.site().to_path_buf()])
+        .unwrap()
+        .into_iter()
+        .map(|dist| (dist.name, dist.version))
+        .collect();
+    assert_eq!(names, [("demo".to_string(), "2.0".to_string())]);
+    // An uninstall leaves nothing of it either, the renamed `.dist-info` included.
+    uninstall(&venv.site().join("demo-2.0.dist-info"), &venv.root).unwrap();
+    let left: Vec<_> = std::fs::read_dir(venv.site()).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
 /// Builds a wheel whose RECORD is the computed one passed through `edit`.
 fn with_record(builder: WheelBuilder, edit: impl Fn(String) -> String) -> BuiltFile {
     let built = builder.clone().build();

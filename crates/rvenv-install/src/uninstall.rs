@@ -20,10 +20,19 @@ pub struct Uninstalled {
     pub refused: Vec<String>,
 }
 
+/// What a `.dist-info` directory is renamed to while its distribution is being removed: no
+/// longer a `.dist-info`, so importlib.metadata, pip and rvenv stop listing the distribution
+/// before its first file goes. A process killed mid-way leaves it behind, and
+/// [`finish_interrupted_removals`] completes the job.
+pub(crate) const REMOVING_SUFFIX: &str = ".rvenv-removing";
+
 /// Removes the distribution whose `.dist-info` is `dist_info`: every file its RECORD lists, the
 /// `__pycache__` bytecode of removed `.py` files, the `.dist-info` itself, and directories left
 /// empty. Nothing outside `venv_root` is ever touched: such RECORD entries are skipped and
 /// listed in [`Uninstalled::refused`].
+///
+/// The `.dist-info` is first renamed aside (see [`REMOVING_SUFFIX`]), so a crash mid-way never
+/// leaves a listed distribution with missing files.
 pub fn uninstall(dist_info: &Path, venv_root: &Path) -> Result<Uninstalled> {
     let invalid = |message: String| Error::InvalidDistInfo {
         path: dist_info.to_path_buf(),
@@ -54,19 +63,103 @@ pub fn uninstall(dist_info: &Path, venv_root: &Path) -> Result<Uninstalled> {
     };
     let entries = parse_record(&record).map_err(|message| invalid(format!("RECORD: {message}")))?;
 
+    let mut removing = dist_info.clone().into_os_string();
+    removing.push(REMOVING_SUFFIX);
+    let removing = PathBuf::from(removing);
+    fs_err::rename(&dist_info, &removing)?;
     let mut report = Uninstalled {
         name: dist.name,
         version: dist.version,
         ..Uninstalled::default()
     };
+    remove_recorded(
+        entries,
+        &dist_info,
+        &removing,
+        &site_packages,
+        &root,
+        &mut report,
+    )?;
+    Ok(report)
+}
+
+/// Completes removals a killed process left half-done in `lib_dir`: every
+/// `<dist>.dist-info.rvenv-removing` directory of one of the projects `names` (normalized
+/// comparison) has the files its RECORD lists removed, then goes itself. Called before those
+/// projects are installed again, so the new files are not the ones removed.
+pub(crate) fn finish_interrupted_removals(
+    lib_dir: &Path,
+    names: &[&str],
+    venv_root: &Path,
+) -> Result<()> {
+    let entries = match fs_err::read_dir(lib_dir) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(err) => return Err(err.into()),
+    };
+    for entry in entries {
+        let entry = entry?;
+        // Cheap test first: site-packages can hold thousands of entries.
+        if !entry
+            .file_name()
+            .as_encoded_bytes()
+            .ends_with(REMOVING_SUFFIX.as_bytes())
+        {
+            continue;
+        }
+        let removing = entry.path();
+        let file_name = removing.file_name().unwrap_or_default().to_string_lossy();
+        let Some(dist_info_name) = file_name.strip_suffix(REMOVING_SUFFIX) else {
+            continue;
+        };
+        let Some(stem) = dist_info_name.strip_suffix(".dist-info") else {
+            continue;
+        };
+        let project = stem.split('-').next().unwrap_or_default();
+        if !names
+            .iter()
+            .any(|name| crate::wheel::same_name(project, name))
+        {
+            continue;
+        }
+        let root = venv_root.canonicalize()?;
+        let site_packages = lib_dir.canonicalize()?;
+        let dist_info = site_packages.join(dist_info_name);
+        let entries = match fs_err::read_to_string(removing.join("RECORD")) {
+            Ok(text) => parse_record(&text).unwrap_or_default(),
+            Err(_) => Vec::new(),
+        };
+        let mut report = Uninstalled::default();
+        remove_recorded(
+            entries,
+            &dist_info,
+            &removing,
+            &site_packages,
+            &root,
+            &mut report,
+        )?;
+    }
+    Ok(())
+}
+
+/// Removes the files RECORD listed (those of the renamed `.dist-info` excepted), their bytecode,
+/// the renamed directory `removing`, and directories left empty.
+fn remove_recorded(
+    entries: Vec<crate::record::RecordEntry>,
+    dist_info: &Path,
+    removing: &Path,
+    site_packages: &Path,
+    root: &Path,
+    report: &mut Uninstalled,
+) -> Result<()> {
     let mut touched_dirs = BTreeSet::new();
     let mut sources = Vec::new();
     for entry in entries {
         let path = normalize(&site_packages.join(&entry.path));
-        if path.starts_with(&dist_info) {
+        if path.starts_with(dist_info) {
             continue;
         }
-        if !is_safely_inside(&path, &root) {
+        if !is_safely_inside(&path, root) {
             report.refused.push(entry.path);
             continue;
         }
@@ -89,10 +182,10 @@ pub fn uninstall(dist_info: &Path, venv_root: &Path) -> Result<Uninstalled> {
             touched_dirs.insert(parent.join("__pycache__"));
         }
     }
-    fs_err::remove_dir_all(&dist_info)?;
+    fs_err::remove_dir_all(removing)?;
     report.removed += 1;
-    remove_empty_dirs(touched_dirs, &site_packages, &root);
-    Ok(report)
+    remove_empty_dirs(touched_dirs, site_packages, root);
+    Ok(())
 }
 
 /// Removes `__pycache__/<stem>.*.pyc` next to a removed `.py` file.
