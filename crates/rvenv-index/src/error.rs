@@ -118,7 +118,11 @@ fn auth_hint(status: u16, source: &CredentialSource) -> &'static str {
             "access denied without credentials: this index may need a user name and password \
              (URL or ~/.netrc)"
         }
-        _ => "the credentials were accepted but lack access to this resource: check their permissions",
+        // Some servers (pypiserver among them) answer 403, not 401, to a wrong password.
+        _ => {
+            "the credentials were refused: check the user name and password (or token), and \
+             that they may read this index"
+        }
     }
 }
 
