@@ -2,8 +2,8 @@
 //! archive and the reason, the venv is left exactly as it was (names, sizes, mtimes), nothing
 //! lands outside it, and the cache keeps no entry of the refused wheel nor any half-built one.
 //!
-//! (`../` escapes are in install_errors.rs; sdists are not installed yet, so tar escapes are
-//! covered by rvenv-build's own tests of its unpacker.)
+//! (A wheel's `../` escape is in install_errors.rs; sdists whose tar escapes its root are
+//! refused before any build, here once through the binary, in depth in rvenv-build's tests.)
 //!
 //! Build the binary first: `cargo build -p rvenv && cargo test -p rvenv-e2e --test hardening_archives`.
 
@@ -225,4 +225,52 @@ fn a_wheel_whose_name_disagrees_with_its_metadata_is_refused() {
             assert_cache_consistent(&sandbox.cache());
         }
     }
+}
+
+/// Sdists are unpacked by rvenv-build before their build (its own tests cover every kind of
+/// escape); through the binary, a tar whose entries leave the archive's root is refused naming
+/// the archive and the entry, before any build, and nothing is written outside.
+#[test]
+fn an_sdist_escaping_its_root_is_refused_before_any_build() {
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("pwned.txt");
+    let cases = [
+        (
+            "sdist-parent",
+            rvenv_testkit::SdistBuilder::new("sdist-parent", "1.0")
+                .raw_entry(
+                    "../../../../../../../../../../tmp/rvenv-sdist-escape.txt",
+                    "x",
+                )
+                .build(),
+        ),
+        (
+            "sdist-symlink",
+            rvenv_testkit::SdistBuilder::new("sdist-symlink", "1.0")
+                .symlink("sdist_symlink-1.0/link", outside.path().to_str().unwrap())
+                .raw_entry("sdist_symlink-1.0/link/pwned.txt", "x")
+                .build(),
+        ),
+        (
+            "sdist-hardlink",
+            rvenv_testkit::SdistBuilder::new("sdist-hardlink", "1.0")
+                .hardlink("sdist_hardlink-1.0/passwd", "/etc/passwd")
+                .build(),
+        ),
+    ];
+    let server = IndexServer::start(cases.iter().map(|(_, sdist)| sdist.clone()));
+    let sandbox = Sandbox::new();
+    let venv = sandbox.create_venv();
+    let before = Snapshot::of(&venv);
+    for (name, sdist) in &cases {
+        let run = sandbox.install(&["-i", &server.url(), name]).failure();
+        run.assert_stderr_contains(&sdist.filename);
+        run.assert_stderr_contains("the archive may be malicious");
+        assert!(!run.stderr.contains("Built "), "{}", run.stderr);
+        before.assert_unchanged(&venv, name);
+        assert_cache_consistent(&sandbox.cache());
+    }
+    assert!(!target.exists());
+    assert!(!std::path::Path::new("/tmp/rvenv-sdist-escape.txt").exists());
+    assert_installed(&venv, &[]);
 }
