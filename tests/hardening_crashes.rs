@@ -200,8 +200,22 @@ fn kill_9_at_random_moments_leaves_whole_distributions_and_a_rerun_completes() {
         killed_midway * 4 >= trials,
         "only {killed_midway} of {trials} kills hit a running install"
     );
+    // What the killed runs left in the staging area: never read, removed a day later.
+    let leftovers = std::fs::read_dir(sandbox.cache().join(".tmp"))
+        .map(|entries| entries.count())
+        .unwrap_or(0);
+    let stray: Vec<String> = std::fs::read_dir(sandbox.cache())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("downloads-"))
+        .collect();
+    assert!(
+        stray.is_empty(),
+        "downloads outside the staging area: {stray:?}"
+    );
     eprintln!(
-        "{trials} kills ({killed_midway} mid-install) over a {span} ms install in {:?}",
+        "{trials} kills ({killed_midway} mid-install) over a {span} ms install in {:?}; \
+         {leftovers} staging entries left by killed runs",
         budget.elapsed()
     );
 }

@@ -18,6 +18,12 @@ use sha2::{Digest, Sha256};
 /// The version of the on-disk layout; bumped when an entry's format changes.
 const LAYOUT: &str = "v1";
 
+/// The staging area: entries are built here and renamed into their bucket.
+const STAGING: &str = ".tmp";
+
+/// How old a staging entry must be to count as abandoned (see [`Cache::open`]).
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("cannot use the cache directory {}", path.display())]
@@ -78,10 +84,31 @@ impl Cache {
             let _ = fs_err::write(&tag, text);
         }
         let root = fs_err::canonicalize(&root).map_err(|e| Error::io(&root, e))?;
-        Ok(Cache {
+        let cache = Cache {
             root,
             _temporary: None,
-        })
+        };
+        cache.remove_stale_staging(STALE_AFTER);
+        Ok(cache)
+    }
+
+    /// Removes what processes that died without cleaning up (kill -9, power loss) left in the
+    /// staging area: entries untouched for `age`. A live process's entry is minutes or hours old,
+    /// so a day is a safe margin. Best effort.
+    fn remove_stale_staging(&self, age: std::time::Duration) {
+        let Ok(entries) = fs_err::read_dir(self.root.join(STAGING)) else {
+            return;
+        };
+        let now = std::time::SystemTime::now();
+        for entry in entries.flatten() {
+            let stale = entry
+                .metadata()
+                .and_then(|meta| meta.modified())
+                .is_ok_and(|modified| now.duration_since(modified).is_ok_and(|d| d > age));
+            if stale {
+                let _ = fs_err::remove_dir_all(entry.path());
+            }
+        }
     }
 
     /// A fresh cache in a temporary directory, removed when the value is dropped (`--no-cache`).
@@ -115,12 +142,18 @@ impl Cache {
     ///
     /// [`publish`]: Cache::publish
     pub fn staging_dir(&self) -> Result<tempfile::TempDir, Error> {
-        let tmp = self.root.join(".tmp");
+        let tmp = self.staging_root();
         fs_err::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
         tempfile::Builder::new()
             .prefix("entry-")
             .tempdir_in(&tmp)
             .map_err(|e| Error::io(&tmp, e))
+    }
+
+    /// The directory holding staging entries (`<root>/.tmp`), for others that build files in
+    /// the cache outside [`Cache::staging_dir`]: what is left there a day later is removed.
+    pub fn staging_root(&self) -> PathBuf {
+        self.root.join(STAGING)
     }
 
     /// Moves a fully built `staged` directory to `dest` in one rename. When another process
@@ -239,6 +272,28 @@ mod tests {
         assert_eq!(
             fs_err::read_dir(cache.root().join(".tmp")).unwrap().count(),
             0
+        );
+    }
+
+    #[test]
+    fn abandoned_staging_entries_are_removed_when_a_day_old() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        let abandoned = cache.staging_dir().unwrap().keep();
+        fs_err::write(abandoned.join("half.whl"), "x").unwrap();
+        let recent = cache.staging_dir().unwrap().keep();
+        let two_days_ago =
+            std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 24 * 60 * 60);
+        std::fs::File::open(&abandoned)
+            .unwrap()
+            .set_modified(two_days_ago)
+            .unwrap();
+
+        drop(Cache::open(dir.path()).unwrap());
+        assert!(!abandoned.exists());
+        assert!(
+            recent.exists(),
+            "a recent entry may belong to a live process"
         );
     }
 

@@ -411,10 +411,12 @@ impl ProviderInner {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if dir.is_none() {
             let builder = tempfile::Builder::new().prefix("downloads-").to_owned();
-            // Next to the cache when possible; a read-only cache dir falls back to $TMPDIR.
+            // In the cache's staging area when possible (rvenv-cache removes what a killed
+            // process left there); a read-only cache dir falls back to $TMPDIR.
             let in_cache = self.cache_dir.as_ref().and_then(|cache_dir| {
-                fs_err::create_dir_all(cache_dir).ok()?;
-                builder.tempdir_in(cache_dir).ok()
+                let staging = cache_dir.join(".tmp");
+                fs_err::create_dir_all(&staging).ok()?;
+                builder.tempdir_in(staging).ok()
             });
             let created = match in_cache {
                 Some(created) => created,
