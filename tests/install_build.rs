@@ -350,3 +350,115 @@ fn a_failing_build_names_the_package_backend_output_and_log() {
     assert!(Path::new(log).is_file(), "{log} is kept");
     assert_installed(&sandbox.venv(), &[]);
 }
+
+#[test]
+fn a_build_requirement_cycle_is_an_error_not_a_hang() {
+    // `selfish` needs itself to build, and only its sdist exists.
+    let server = IndexServer::start([SdistBuilder::new("selfish", "1.0")
+        .build_requires("selfish")
+        .build()]);
+    let sandbox = Sandbox::new();
+    sandbox.create_venv();
+    let run = sandbox.install(&["-i", &server.url(), "selfish"]).failure();
+    run.assert_stderr_contains("cannot install the build requirements of selfish==1.0");
+    run.assert_stderr_contains("build dependency cycle");
+    assert_installed(&sandbox.venv(), &[]);
+}
+
+#[test]
+fn build_requirements_that_need_building_nest_only_a_few_levels() {
+    // a needs b to build, b needs c, ... each only as an sdist.
+    let names = ["nest-a", "nest-b", "nest-c", "nest-d", "nest-e", "nest-f"];
+    let files: Vec<_> = names
+        .iter()
+        .zip(names.iter().skip(1).map(Some).chain([None]))
+        .map(|(name, next)| {
+            let sdist = SdistBuilder::new(name, "1.0");
+            match next {
+                Some(next) => sdist.build_requires(next),
+                None => sdist,
+            }
+            .build()
+        })
+        .collect();
+    let server = IndexServer::start(files);
+    let sandbox = Sandbox::new();
+    sandbox.create_venv();
+    let run = sandbox.install(&["-i", &server.url(), "nest-a"]).failure();
+    run.assert_stderr_contains("nested more than 3 levels deep");
+
+    // Two levels are fine.
+    let run = sandbox.install(&["-i", &server.url(), "nest-d"]).success();
+    assert_eq!(run.changes(), ["+ nest-d==1.0"]);
+}
+
+/// A setuptools project (pyproject.toml with [project]) in `dir`. Its build requirement is
+/// pip's default one, so it shares the build environment of sdists without pyproject.toml.
+fn setuptools_project(dir: &Path, name: &str) {
+    std::fs::create_dir_all(dir.join(name)).unwrap();
+    std::fs::write(
+        dir.join("pyproject.toml"),
+        format!(
+            "[build-system]\nrequires = [\"setuptools>=40.8.0\"]\nbuild-backend = \"setuptools.build_meta\"\n\n\
+             [project]\nname = \"{name}\"\nversion = \"0.7\"\ndependencies = [\"docopt==0.6.2\"]\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.join(name).join("__init__.py"), "VALUE = 'setuptools'\n").unwrap();
+}
+
+#[test]
+fn pypi_an_sdist_only_package_and_a_setuptools_project_build_with_setuptools_from_pypi() {
+    let sandbox = Sandbox::new();
+    let venv = sandbox.create_venv();
+    let project = sandbox.path().join("stproj");
+    setuptools_project(&project, "stproj");
+    // docopt publishes only an sdist with an old PKG-INFO: its metadata comes from the backend.
+    let run = sandbox.install(&["./stproj"]).success();
+    assert_eq!(run.changes(), ["+ docopt==0.6.2", "+ stproj==0.7"]);
+    run.assert_stderr_line("Built docopt==0.6.2");
+    assert_eq!(
+        python(
+            &venv,
+            "import docopt, stproj; print(docopt.__version__, stproj.VALUE)"
+        ),
+        "0.6.2 setuptools"
+    );
+    // One build environment with setuptools served both builds.
+    let envs = std::fs::read_dir(sandbox.cache().join("build-envs-v1"))
+        .unwrap()
+        .count();
+    assert_eq!(envs, 1);
+
+    // Editable with setuptools' PEP 660 hook.
+    let run = sandbox.install(&["-e", "./stproj"]).success();
+    assert_eq!(run.changes(), ["+ stproj==0.7", "- stproj==0.7"]);
+    std::fs::write(project.join("stproj/__init__.py"), "VALUE = 'edited'\n").unwrap();
+    assert_eq!(
+        python(&venv, "import stproj; print(stproj.VALUE)"),
+        "edited"
+    );
+}
+
+#[test]
+fn pypi_no_build_isolation_builds_in_the_target_environment() {
+    let sandbox = Sandbox::new();
+    let venv = sandbox.create_venv();
+    let project = sandbox.path().join("nbi");
+    setuptools_project(&project, "nbi");
+    // Without setuptools in the target, the build cannot start.
+    let run = sandbox
+        .install(&["--no-build-isolation", "--no-deps", "./nbi"])
+        .failure();
+    run.assert_stderr_contains("setuptools");
+    sandbox.install(&["setuptools", "wheel"]).success();
+    let run = sandbox
+        .install(&["--no-build-isolation", "--no-deps", "./nbi"])
+        .success();
+    assert_eq!(run.changes(), ["+ nbi==0.7"]);
+    assert_eq!(python(&venv, "import nbi; print(nbi.VALUE)"), "setuptools");
+    assert!(
+        !sandbox.cache().join("build-envs-v1").exists(),
+        "no isolated build environment was made"
+    );
+}

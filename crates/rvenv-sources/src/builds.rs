@@ -248,6 +248,9 @@ impl Builds {
         let (name, version) = (name.to_string(), version.to_string());
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
+            let build = builds.source_build(&buildable)?;
+            // Before the lock: a build nested in itself would wait for that lock forever.
+            builds.check_cycle(&build)?;
             let _lock = match &entry {
                 Some(entry) => {
                     let lock = builds.cache().lock(&entry.to_string_lossy())?;
@@ -258,8 +261,6 @@ impl Builds {
                 }
                 None => None,
             };
-            let build = builds.source_build(&buildable)?;
-            builds.check_cycle(&build)?;
             let out = builds.cache().staging_dir()?;
             let wheel_file =
                 build.build_wheel(builds.inner.config.installer.as_ref(), out.path())?;
