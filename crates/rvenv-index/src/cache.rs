@@ -1,27 +1,35 @@
-//! The on-disk cache: simple pages with their HTTP validators (`simple-v1/`), and core metadata,
+//! The on-disk cache: simple pages as served, with their HTTP validators (`simple-v2/`), and core metadata,
 //! immutable per file URL and hash (`metadata-v1/`). Writes are atomic (temp file + rename);
 //! unreadable entries count as missing.
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use pep440_rs::VersionSpecifiers;
 use pep508_rs::PackageName;
-use reqwest::header::{HeaderMap, CACHE_CONTROL, ETAG, LAST_MODIFIED};
-use rvenv_resolve::{DistFile, Hash};
+use reqwest::header::{HeaderMap, CACHE_CONTROL, CONTENT_TYPE, ETAG, LAST_MODIFIED};
+use rvenv_resolve::DistFile;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::client::{hex, write_atomic};
 use crate::error::IndexError;
-use crate::filename::file_kind;
 use crate::redact::strip_credentials;
 
-/// A project page as stored: the parsed files plus what HTTP revalidation needs.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// A project page as stored: the body as the index served it (parsed again on use, which costs
+/// less than reading back a parsed copy, and lets the parse skip the files a target cannot use)
+/// plus what HTTP revalidation needs.
+///
+/// On disk: one line of JSON ([`PageHeader`]), a newline, then the body's bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct CachedPage {
+    pub header: PageHeader,
+    /// Empty when the index answered 404.
+    pub body: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct PageHeader {
     pub etag: Option<String>,
     pub last_modified: Option<String>,
     /// `Cache-Control: max-age`, seconds.
@@ -30,67 +38,36 @@ pub(crate) struct CachedPage {
     pub no_cache: bool,
     /// Unix seconds of the last fetch or revalidation.
     pub fetched_at: u64,
-    /// `None` when the index answered 404.
-    pub files: Option<Vec<CachedFile>>,
+    /// `false` when the index answered 404.
+    pub found: bool,
+    pub content_type: Option<String>,
+    /// The URL that served the page, after redirects: the base of relative links.
+    pub url: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct CachedFile {
-    filename: String,
-    url: String,
-    hashes: Vec<(String, String)>,
-    size: Option<u64>,
-    requires_python: Option<String>,
-    yanked: Option<String>,
-    has_metadata_file: bool,
-}
-
-impl From<&DistFile> for CachedFile {
-    fn from(file: &DistFile) -> Self {
-        CachedFile {
-            filename: file.filename.clone(),
-            url: file.url.to_string(),
-            hashes: file
-                .hashes
-                .iter()
-                .map(|hash| (hash.algorithm.clone(), hash.digest.clone()))
-                .collect(),
-            size: file.size,
-            requires_python: file.requires_python.as_ref().map(ToString::to_string),
-            yanked: file.yanked.clone(),
-            has_metadata_file: file.has_metadata_file,
+impl PageHeader {
+    /// Whether the headers differ in anything that is ever read: the time of the fetch only
+    /// matters to an entry with a max-age.
+    pub fn differs_from(&self, stored: &PageHeader) -> bool {
+        if self.max_age.is_none() && stored.max_age.is_none() {
+            let ignoring_time = PageHeader {
+                fetched_at: stored.fetched_at,
+                ..self.clone()
+            };
+            return ignoring_time != *stored;
         }
-    }
-}
-
-impl CachedFile {
-    fn to_dist_file(&self) -> Option<DistFile> {
-        Some(DistFile {
-            filename: self.filename.clone(),
-            kind: file_kind(&self.filename)?,
-            url: Url::parse(&self.url).ok()?,
-            hashes: self
-                .hashes
-                .iter()
-                .map(|(algorithm, digest)| Hash {
-                    algorithm: algorithm.clone(),
-                    digest: digest.clone(),
-                })
-                .collect(),
-            size: self.size,
-            requires_python: self
-                .requires_python
-                .as_deref()
-                .and_then(|text| VersionSpecifiers::from_str(text).ok()),
-            yanked: self.yanked.clone(),
-            has_metadata_file: self.has_metadata_file,
-        })
+        self != stored
     }
 }
 
 impl CachedPage {
-    /// Builds an entry from a response's headers; `None` when the response forbids storing.
-    pub fn from_response(headers: &HeaderMap, files: Option<&[DistFile]>) -> Option<CachedPage> {
+    /// Builds an entry from a response; `None` when the response forbids storing.
+    /// `body` is `None` for a 404.
+    pub fn from_response(
+        headers: &HeaderMap,
+        url: &Url,
+        body: Option<&[u8]>,
+    ) -> Option<CachedPage> {
         let control = CacheControl::parse(headers);
         if control.no_store {
             return None;
@@ -102,40 +79,64 @@ impl CachedPage {
                 .map(str::to_string)
         };
         Some(CachedPage {
-            etag: text(ETAG),
-            last_modified: text(LAST_MODIFIED),
-            max_age: control.max_age,
-            no_cache: control.no_cache,
-            fetched_at: now(),
-            files: files.map(|files| files.iter().map(CachedFile::from).collect()),
+            header: PageHeader {
+                etag: text(ETAG),
+                last_modified: text(LAST_MODIFIED),
+                max_age: control.max_age,
+                no_cache: control.no_cache,
+                fetched_at: now(),
+                found: body.is_some(),
+                content_type: text(CONTENT_TYPE),
+                url: url.to_string(),
+            },
+            body: body.map(<[u8]>::to_vec).unwrap_or_default(),
         })
     }
 
-    /// After a 304: the stored files stay, freshness starts again.
+    /// After a 304: the stored body stays, freshness starts again.
     pub fn revalidated(mut self, headers: &HeaderMap) -> CachedPage {
         let control = CacheControl::parse(headers);
         if control.max_age.is_some() {
-            self.max_age = control.max_age;
+            self.header.max_age = control.max_age;
         }
         if let Some(etag) = headers.get(ETAG).and_then(|value| value.to_str().ok()) {
-            self.etag = Some(etag.to_string());
+            self.header.etag = Some(etag.to_string());
         }
-        self.fetched_at = now();
+        self.header.fetched_at = now();
         self
     }
 
     /// Whether the entry may be used without asking the server.
     pub fn is_fresh(&self) -> bool {
-        !self.no_cache
+        !self.header.no_cache
             && self
+                .header
                 .max_age
-                .is_some_and(|max_age| now().saturating_sub(self.fetched_at) < max_age)
+                .is_some_and(|max_age| now().saturating_sub(self.header.fetched_at) < max_age)
     }
 
-    pub fn files(&self) -> Option<Vec<DistFile>> {
-        self.files
-            .as_ref()
-            .map(|files| files.iter().filter_map(CachedFile::to_dist_file).collect())
+    /// Whether storing `self` over `stored` would change anything that is ever read. Rewriting
+    /// a page of megabytes that the index sent again unchanged (indexes without validators) is
+    /// what this saves.
+    pub fn differs_from(&self, stored: &CachedPage) -> bool {
+        self.header.differs_from(&stored.header) || self.body != stored.body
+    }
+
+    fn to_bytes(&self) -> Result<Vec<u8>, serde_json::Error> {
+        let mut bytes = serde_json::to_vec(&self.header)?;
+        bytes.push(b'\n');
+        bytes.extend_from_slice(&self.body);
+        Ok(bytes)
+    }
+
+    fn from_bytes(mut bytes: Vec<u8>) -> Option<CachedPage> {
+        let newline = bytes.iter().position(|&b| b == b'\n')?;
+        let header: PageHeader = serde_json::from_slice(&bytes[..newline]).ok()?;
+        bytes.drain(..=newline);
+        Some(CachedPage {
+            header,
+            body: bytes,
+        })
     }
 }
 
@@ -196,14 +197,13 @@ impl Cache {
     fn page_path(&self, index: &Url, name: &PackageName) -> PathBuf {
         let index_key = short_hash(strip_credentials(index).as_str());
         self.root
-            .join("simple-v1")
+            .join("simple-v2")
             .join(index_key)
             .join(format!("{name}.json"))
     }
 
     pub fn read_page(&self, index: &Url, name: &PackageName) -> Option<CachedPage> {
-        let bytes = fs_err::read(self.page_path(index, name)).ok()?;
-        serde_json::from_slice(&bytes).ok()
+        CachedPage::from_bytes(fs_err::read(self.page_path(index, name)).ok()?)
     }
 
     pub fn write_page(
@@ -212,7 +212,7 @@ impl Cache {
         name: &PackageName,
         page: &CachedPage,
     ) -> Result<(), IndexError> {
-        let bytes = serde_json::to_vec(page).map_err(|err| IndexError::Io(err.into()))?;
+        let bytes = page.to_bytes().map_err(|err| IndexError::Io(err.into()))?;
         write_atomic(&self.page_path(index, name), &bytes)
     }
 
@@ -240,8 +240,10 @@ impl Cache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pep440_rs::VersionSpecifiers;
     use reqwest::header::HeaderValue;
-    use rvenv_resolve::FileKind;
+    use rvenv_resolve::{FileKind, Hash};
+    use std::str::FromStr;
 
     fn file() -> DistFile {
         DistFile {
@@ -271,34 +273,73 @@ mod tests {
             HeaderValue::from_static("max-age=600, public"),
         );
         headers.insert(ETAG, HeaderValue::from_static("\"v1\""));
-        let page = CachedPage::from_response(&headers, Some(&[file()])).unwrap();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/html"));
+        let url = Url::parse("https://idx.example.com/simple/demo/").unwrap();
+        let body = b"<a href='demo-1.0.tar.gz'>x</a>\n<a href='demo-2.0.tar.gz'>y</a>\n";
+        let page = CachedPage::from_response(&headers, &url, Some(body)).unwrap();
         assert!(page.is_fresh());
         cache.write_page(&index, &name, &page).unwrap();
         let read = cache.read_page(&index, &name).unwrap();
-        assert_eq!(read.etag.as_deref(), Some("\"v1\""));
-        assert_eq!(read.files().unwrap(), vec![file()]);
+        assert_eq!(read, page);
+        assert_eq!(read.header.etag.as_deref(), Some("\"v1\""));
+        assert_eq!(read.header.content_type.as_deref(), Some("text/html"));
+        assert_eq!(read.body, body);
         // The same index without credentials shares the entry; the path holds no password.
         let plain = Url::parse("https://idx.example.com/simple/").unwrap();
         assert!(cache.read_page(&plain, &name).is_some());
 
-        let stale = CachedPage {
-            fetched_at: read.fetched_at - 601,
-            ..read
-        };
+        let mut stale = read.clone();
+        stale.header.fetched_at -= 601;
         assert!(!stale.is_fresh());
         assert!(stale.revalidated(&headers).is_fresh());
+
+        let missing = CachedPage::from_response(&headers, &url, None).unwrap();
+        assert!(!missing.header.found);
+        cache.write_page(&index, &name, &missing).unwrap();
+        assert_eq!(cache.read_page(&index, &name).unwrap(), missing);
+    }
+
+    #[test]
+    fn unchanged_pages_are_not_rewritten() {
+        let url = Url::parse("https://idx.example.com/simple/demo/").unwrap();
+        let stored = CachedPage::from_response(&HeaderMap::new(), &url, Some(b"body")).unwrap();
+        let mut again = stored.clone();
+        again.header.fetched_at += 100;
+        // Without a max-age the time of the fetch is never read.
+        assert!(!again.differs_from(&stored));
+        again.body = b"other".to_vec();
+        assert!(again.differs_from(&stored));
+        let mut fresh = stored.clone();
+        fresh.header.max_age = Some(600);
+        assert!(fresh.differs_from(&stored));
+        let mut with_max_age = fresh.clone();
+        with_max_age.header.fetched_at += 1;
+        assert!(with_max_age.differs_from(&fresh));
+    }
+
+    #[test]
+    fn truncated_entries_count_as_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path());
+        let index = Url::parse("https://idx.example.com/simple/").unwrap();
+        let name = PackageName::from_str("demo").unwrap();
+        let path = cache.page_path(&index, &name);
+        fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+        fs_err::write(&path, b"{\"etag\": nu").unwrap();
+        assert!(cache.read_page(&index, &name).is_none());
     }
 
     #[test]
     fn no_store_and_no_cache() {
         let mut headers = HeaderMap::new();
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        assert!(CachedPage::from_response(&headers, None).is_none());
+        let url = Url::parse("https://idx.example.com/simple/demo/").unwrap();
+        assert!(CachedPage::from_response(&headers, &url, None).is_none());
         headers.insert(
             CACHE_CONTROL,
             HeaderValue::from_static("max-age=60, no-cache"),
         );
-        assert!(!CachedPage::from_response(&headers, None)
+        assert!(!CachedPage::from_response(&headers, &url, None)
             .unwrap()
             .is_fresh());
     }

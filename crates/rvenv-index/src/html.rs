@@ -1,20 +1,58 @@
 //! A small, forgiving HTML tag reader: enough for index and find-links pages (anchors and
 //! `<base>`), with attribute values unescaped. Not a general HTML parser.
 
+use std::borrow::Cow;
+#[cfg(test)]
 use std::collections::HashMap;
 
 /// A start tag with its attributes (names lower-cased, values unescaped; a bare attribute has
 /// an empty value).
+#[cfg(test)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tag {
     pub name: String,
     pub attributes: HashMap<String, String>,
 }
 
+/// One attribute as read: the name as written, the value unescaped (borrowed when it holds no
+/// character reference).
+pub type Attribute<'a> = (&'a str, Cow<'a, str>);
+
+/// The value of the first attribute named `name` (ASCII case-insensitive).
+pub fn attribute<'b>(attributes: &'b [Attribute<'_>], name: &str) -> Option<&'b str> {
+    attributes
+        .iter()
+        .find(|(key, _)| key.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value.as_ref())
+}
+
 /// The start tags named in `wanted` (lower case), in document order. Comments are skipped.
+#[cfg(test)]
 pub fn parse_tags(html: &str, wanted: &[&str]) -> Vec<Tag> {
-    let bytes = html.as_bytes();
     let mut tags = Vec::new();
+    for_each_tag(html, wanted, |name, attributes| {
+        let mut map = HashMap::new();
+        for (key, value) in attributes {
+            map.entry(key.to_ascii_lowercase())
+                .or_insert_with(|| value.to_string());
+        }
+        tags.push(Tag {
+            name: name.to_string(),
+            attributes: map,
+        });
+    });
+    tags
+}
+
+/// Calls `visit` with the name (lower case) and attributes of every start tag named in `wanted`,
+/// in document order, without building a map per tag: index pages have tens of thousands.
+pub fn for_each_tag<'a>(
+    html: &'a str,
+    wanted: &[&str],
+    mut visit: impl FnMut(&str, &[Attribute<'a>]),
+) {
+    let bytes = html.as_bytes();
+    let mut attributes = Vec::new();
     let mut pos = 0;
     while let Some(offset) = html[pos..].find('<') {
         pos += offset + 1;
@@ -28,34 +66,40 @@ pub fn parse_tags(html: &str, wanted: &[&str]) -> Vec<Tag> {
         let name_end = html[pos..]
             .find(|c: char| !c.is_ascii_alphanumeric())
             .map_or(html.len(), |end| pos + end);
-        let name = html[pos..name_end].to_ascii_lowercase();
+        let name = &html[pos..name_end];
         pos = name_end;
-        if name.is_empty() || !wanted.contains(&name.as_str()) {
+        let Some(wanted_name) = wanted
+            .iter()
+            .find(|wanted| !name.is_empty() && wanted.eq_ignore_ascii_case(name))
+        else {
             continue;
-        }
-        let (attributes, end) = parse_attributes(html, pos);
-        pos = end;
-        tags.push(Tag { name, attributes });
+        };
+        attributes.clear();
+        pos = parse_attributes(html, pos, &mut attributes);
+        visit(wanted_name, &attributes);
         if pos >= bytes.len() {
             break;
         }
     }
-    tags
 }
 
-/// Reads attributes from `pos` up to the closing `>`; returns them and the position after it.
-fn parse_attributes(html: &str, mut pos: usize) -> (HashMap<String, String>, usize) {
+/// Reads attributes from `pos` up to the closing `>` into `attributes`; returns the position
+/// after it.
+fn parse_attributes<'a>(
+    html: &'a str,
+    mut pos: usize,
+    attributes: &mut Vec<Attribute<'a>>,
+) -> usize {
     let bytes = html.as_bytes();
-    let mut attributes = HashMap::new();
     loop {
         while pos < bytes.len() && (bytes[pos].is_ascii_whitespace() || bytes[pos] == b'/') {
             pos += 1;
         }
         if pos >= bytes.len() {
-            return (attributes, pos);
+            return pos;
         }
         if bytes[pos] == b'>' {
-            return (attributes, pos + 1);
+            return pos + 1;
         }
         let name_start = pos;
         while pos < bytes.len()
@@ -64,11 +108,11 @@ fn parse_attributes(html: &str, mut pos: usize) -> (HashMap<String, String>, usi
         {
             pos += 1;
         }
-        let name = html[name_start..pos].to_ascii_lowercase();
+        let name = &html[name_start..pos];
         while pos < bytes.len() && bytes[pos].is_ascii_whitespace() {
             pos += 1;
         }
-        let mut value = String::new();
+        let mut value = Cow::Borrowed("");
         if pos < bytes.len() && bytes[pos] == b'=' {
             pos += 1;
             while pos < bytes.len() && bytes[pos].is_ascii_whitespace() {
@@ -78,19 +122,27 @@ fn parse_attributes(html: &str, mut pos: usize) -> (HashMap<String, String>, usi
                 let quote = bytes[pos] as char;
                 let start = pos + 1;
                 let end = html[start..].find(quote).map_or(html.len(), |e| start + e);
-                value = unescape(&html[start..end]);
+                value = unescape_cow(&html[start..end]);
                 pos = (end + 1).min(html.len());
             } else {
                 let start = pos;
                 while pos < bytes.len() && !bytes[pos].is_ascii_whitespace() && bytes[pos] != b'>' {
                     pos += 1;
                 }
-                value = unescape(&html[start..pos]);
+                value = unescape_cow(&html[start..pos]);
             }
         }
         if !name.is_empty() {
-            attributes.entry(name).or_insert(value);
+            attributes.push((name, value));
         }
+    }
+}
+
+fn unescape_cow(text: &str) -> Cow<'_, str> {
+    if text.contains('&') {
+        Cow::Owned(unescape(text))
+    } else {
+        Cow::Borrowed(text)
     }
 }
 

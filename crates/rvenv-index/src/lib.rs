@@ -13,6 +13,7 @@ mod cache;
 mod client;
 mod error;
 mod filename;
+mod filter;
 mod find_links;
 mod html;
 mod netrc;

@@ -21,6 +21,7 @@ use crate::cache::Cache;
 use crate::client::{download_body, hex, IndexClient};
 use crate::error::IndexError;
 use crate::filename::file_belongs_to;
+use crate::filter::FileFilter;
 use crate::find_links::{list_files, FindLinks};
 use crate::pages::{fetch_project_page, IndexLocation, PageFetch};
 use crate::redact::redact_url;
@@ -81,6 +82,8 @@ struct ProviderInner {
     cache: Option<Cache>,
     cache_dir: Option<PathBuf>,
     target: Target,
+    /// The target's tags, to skip the files of a page it cannot use.
+    filter: FileFilter,
     select_options: SelectOptions,
     candidates: Mutex<HashMap<PackageName, Shared<Candidates>>>,
     metadata: Mutex<HashMap<Url, Shared<CoreMetadata>>>,
@@ -110,6 +113,7 @@ impl IndexProvider {
                 offline: settings.offline,
                 cache: settings.cache_dir.as_deref().map(Cache::new),
                 cache_dir: settings.cache_dir,
+                filter: FileFilter::new(&target),
                 target,
                 select_options,
                 client,
@@ -130,7 +134,7 @@ impl IndexProvider {
     /// Every wheel and sdist of `name` on the configured indexes and find-links locations,
     /// before any selection for the target.
     pub async fn files(&self, name: &PackageName) -> Result<Vec<DistFile>, IndexError> {
-        self.inner.files(name).await
+        self.inner.files(name, None).await
     }
 
     /// A wheel this provider downloaded whole while reading its metadata (the server did not
@@ -151,7 +155,7 @@ impl Provider for IndexProvider {
         async move {
             let cell = shared_cell(&inner.candidates, &name);
             cell.get_or_init(|| async {
-                let files = inner.files(&name).await?;
+                let files = inner.files(&name, Some(&inner.filter)).await?;
                 let candidates =
                     select_candidates(&name, files, &inner.target, &inner.select_options);
                 Ok(Arc::new(candidates))
@@ -188,7 +192,13 @@ fn shared_cell<K: std::hash::Hash + Eq + Clone, T>(
 }
 
 impl ProviderInner {
-    async fn files(&self, name: &PackageName) -> Result<Vec<DistFile>, IndexError> {
+    /// The files of `name` on every location; with a filter, only those that can matter for
+    /// its target (see [`crate::simple::parse_page_filtered`]).
+    async fn files(
+        &self,
+        name: &PackageName,
+        filter: Option<&FileFilter>,
+    ) -> Result<Vec<DistFile>, IndexError> {
         let mut files = Vec::new();
         let mut found = false;
         let mut not_cached = false;
@@ -204,8 +214,8 @@ impl ProviderInner {
                     )
                     .await?;
                     match page {
-                        PageFetch::Files(page_files) => {
-                            files.extend(page_files);
+                        PageFetch::Page(page) => {
+                            files.extend(page.files(filter)?);
                             found = true;
                             break;
                         }
@@ -227,8 +237,8 @@ impl ProviderInner {
                 .await;
                 for page in pages {
                     match page? {
-                        PageFetch::Files(page_files) => {
-                            files.extend(page_files);
+                        PageFetch::Page(page) => {
+                            files.extend(page.files(filter)?);
                             found = true;
                         }
                         PageFetch::NotFound => {}

@@ -1,15 +1,17 @@
 //! Simple-repository pages: PEP 691 JSON and PEP 503 HTML, parsed into [`DistFile`]s.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::str::FromStr;
 
 use pep440_rs::VersionSpecifiers;
-use rvenv_resolve::{DistFile, Hash};
+use rvenv_resolve::{DistFile, FileKind, Hash};
 use serde::Deserialize;
 use url::Url;
 
 use crate::filename::{file_kind, percent_decode};
-use crate::html::{parse_tags, Tag};
+use crate::filter::FileFilter;
+use crate::html::{attribute, for_each_tag};
 
 pub const ACCEPT: &str = "application/vnd.pypi.simple.v1+json, \
      application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
@@ -21,32 +23,55 @@ pub fn parse_page(
     body: &[u8],
     base: &Url,
 ) -> Result<Vec<DistFile>, String> {
+    parse_page_filtered(content_type, body, base, None)
+}
+
+/// [`parse_page`], keeping only the files `filter` lets through (see [`build_files`]). The
+/// others never become [`DistFile`]s (no URL or specifier parsing): on a page of 15,000 files of
+/// which a target can use a few hundred, that is most of the work.
+pub(crate) fn parse_page_filtered(
+    content_type: Option<&str>,
+    body: &[u8],
+    base: &Url,
+    filter: Option<&FileFilter>,
+) -> Result<Vec<DistFile>, String> {
     let is_json = match content_type {
         Some(content_type) => content_type.to_ascii_lowercase().contains("json"),
         None => body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{'),
     };
     if is_json {
-        parse_json(body, base)
+        let page: JsonPage = serde_json::from_slice(body).map_err(|err| err.to_string())?;
+        let listed = page
+            .files
+            .into_iter()
+            .filter_map(ListedFile::from_json)
+            .collect();
+        Ok(build_files(listed, base, filter))
     } else {
-        Ok(parse_html(&String::from_utf8_lossy(body), base))
+        let html = String::from_utf8_lossy(body);
+        let (listed, base) = list_html(&html, base);
+        Ok(build_files(listed, &base, filter))
     }
 }
 
 #[derive(Deserialize)]
-struct JsonPage {
-    files: Vec<JsonFile>,
+struct JsonPage<'a> {
+    #[serde(borrow)]
+    files: Vec<JsonFile<'a>>,
 }
 
 #[derive(Deserialize)]
-struct JsonFile {
-    filename: String,
-    url: String,
-    #[serde(default)]
-    hashes: BTreeMap<String, String>,
-    #[serde(rename = "requires-python", default)]
-    requires_python: Option<String>,
-    #[serde(default)]
-    yanked: Option<JsonYanked>,
+struct JsonFile<'a> {
+    #[serde(borrow)]
+    filename: Cow<'a, str>,
+    #[serde(borrow)]
+    url: Cow<'a, str>,
+    #[serde(default, borrow)]
+    hashes: BTreeMap<Cow<'a, str>, Cow<'a, str>>,
+    #[serde(rename = "requires-python", default, borrow)]
+    requires_python: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    yanked: Option<JsonYanked<'a>>,
     #[serde(rename = "core-metadata", default)]
     core_metadata: Option<JsonMetadataFlag>,
     #[serde(rename = "dist-info-metadata", default)]
@@ -57,9 +82,9 @@ struct JsonFile {
 
 #[derive(Deserialize)]
 #[serde(untagged)]
-enum JsonYanked {
+enum JsonYanked<'a> {
     Flag(bool),
-    Reason(String),
+    Reason(#[serde(borrow)] Cow<'a, str>),
 }
 
 #[derive(Deserialize)]
@@ -81,95 +106,191 @@ impl JsonMetadataFlag {
 
 /// Parses a PEP 691 JSON project page.
 pub fn parse_json(body: &[u8], base: &Url) -> Result<Vec<DistFile>, String> {
-    let page: JsonPage = serde_json::from_slice(body).map_err(|err| err.to_string())?;
-    let mut files = Vec::with_capacity(page.files.len());
-    for file in page.files {
-        let Some(kind) = file_kind(&file.filename) else {
-            continue;
-        };
-        let Ok(url) = base.join(&file.url) else {
-            continue;
-        };
-        let (url, mut hashes) = split_hash_fragment(url);
-        if !file.hashes.is_empty() {
-            hashes = file
-                .hashes
-                .into_iter()
-                .map(|(algorithm, digest)| Hash {
-                    algorithm: algorithm.to_ascii_lowercase(),
-                    digest: digest.to_ascii_lowercase(),
-                })
-                .collect();
-        }
+    parse_page_filtered(Some("application/json"), body, base, None)
+}
+
+/// Parses a PEP 503 HTML page (also find-links pages): every anchor whose file name is a wheel
+/// or an sdist. A `<base href>` changes the base URL.
+pub fn parse_html(html: &str, page_url: &Url) -> Vec<DistFile> {
+    let (listed, base) = list_html(html, page_url);
+    build_files(listed, &base, None)
+}
+
+/// A file as a page lists it, borrowed from the page; nothing parsed yet.
+struct ListedFile<'a> {
+    filename: Cow<'a, str>,
+    kind: FileKind,
+    /// The link as written: possibly relative, possibly with a `#sha256=` fragment.
+    href: Cow<'a, str>,
+    /// From JSON's `hashes`; HTML gives its hash in the link's fragment.
+    hashes: Vec<Hash>,
+    requires_python: Option<Cow<'a, str>>,
+    yanked: Option<Cow<'a, str>>,
+    has_metadata_file: bool,
+    size: Option<u64>,
+}
+
+impl<'a> ListedFile<'a> {
+    fn from_json(file: JsonFile<'a>) -> Option<ListedFile<'a>> {
+        let kind = file_kind(&file.filename)?;
+        let hashes = file
+            .hashes
+            .into_iter()
+            .map(|(algorithm, digest)| Hash {
+                algorithm: algorithm.to_ascii_lowercase(),
+                digest: digest.to_ascii_lowercase(),
+            })
+            .collect();
         let yanked = match file.yanked {
             None | Some(JsonYanked::Flag(false)) => None,
-            Some(JsonYanked::Flag(true)) => Some(String::new()),
+            Some(JsonYanked::Flag(true)) => Some(Cow::Borrowed("")),
             Some(JsonYanked::Reason(reason)) => Some(reason),
         };
         let has_metadata_file = file
             .core_metadata
             .or(file.dist_info_metadata)
             .is_some_and(|flag| flag.present());
-        files.push(DistFile {
+        Some(ListedFile {
             filename: file.filename,
             kind,
+            href: file.url,
+            hashes,
+            requires_python: file.requires_python,
+            yanked,
+            has_metadata_file,
+            size: file.size,
+        })
+    }
+
+    /// The version part of the file name, as written (not normalized).
+    fn version_text(&self) -> Option<&str> {
+        match self.kind {
+            FileKind::Wheel => self.filename.split('-').nth(1),
+            FileKind::Sdist => {
+                let lower = self.filename.to_ascii_lowercase();
+                let cut = if lower.ends_with(".tar.gz") { 7 } else { 4 };
+                let stem = self.filename.get(..self.filename.len() - cut)?;
+                stem.rsplit_once('-').map(|(_, version)| version)
+            }
+        }
+    }
+}
+
+/// The anchors of an HTML page that name wheels or sdists, and the base URL for their links
+/// (the page's URL, or its `<base href>`).
+fn list_html<'a>(html: &'a str, page_url: &Url) -> (Vec<ListedFile<'a>>, Url) {
+    let mut base = page_url.clone();
+    let mut files = Vec::new();
+    for_each_tag(html, &["a", "base"], |name, attributes| {
+        let value = |wanted: &str| {
+            attributes
+                .iter()
+                .find(|(key, _)| key.eq_ignore_ascii_case(wanted))
+                .map(|(_, value)| value.clone())
+        };
+        let Some(href) = value("href") else {
+            return;
+        };
+        if name == "base" {
+            if let Ok(url) = page_url.join(&href) {
+                base = url;
+            }
+            return;
+        }
+        let Some(filename) = href_filename(&href) else {
+            return;
+        };
+        let Some(kind) = file_kind(&filename) else {
+            return;
+        };
+        let has_metadata_file = attribute(attributes, "data-core-metadata")
+            .or_else(|| attribute(attributes, "data-dist-info-metadata"))
+            .is_some_and(|value| !value.trim().eq_ignore_ascii_case("false"));
+        files.push(ListedFile {
+            filename,
+            kind,
+            href,
+            hashes: Vec::new(),
+            requires_python: value("data-requires-python"),
+            yanked: value("data-yanked"),
+            has_metadata_file,
+            size: None,
+        });
+    });
+    (files, base)
+}
+
+/// The file name a link points to: its last path segment, percent-decoded.
+fn href_filename(href: &str) -> Option<Cow<'static, str>> {
+    let path = href.split(['#', '?']).next()?;
+    let segment = path.rsplit('/').next()?;
+    if segment.is_empty() {
+        return None;
+    }
+    String::from_utf8(percent_decode(segment)?)
+        .ok()
+        .map(Cow::Owned)
+}
+
+/// Turns the listed files into [`DistFile`]s. With a filter: every sdist and every wheel that
+/// fits the target; of the wheels that do not fit, only those of versions that offer nothing
+/// else, so that "has no wheel for cp311 (wheels: ...)" can still be said about them.
+fn build_files(
+    listed: Vec<ListedFile<'_>>,
+    base: &Url,
+    filter: Option<&FileFilter>,
+) -> Vec<DistFile> {
+    let keep: Vec<bool> = match filter {
+        None => vec![true; listed.len()],
+        Some(filter) => {
+            let fits: Vec<bool> = listed
+                .iter()
+                .map(|file| file.kind == FileKind::Sdist || filter.wheel_fits(&file.filename))
+                .collect();
+            let offered: HashSet<&str> = listed
+                .iter()
+                .zip(&fits)
+                .filter(|(_, fits)| **fits)
+                .filter_map(|(file, _)| file.version_text())
+                .collect();
+            listed
+                .iter()
+                .zip(&fits)
+                .map(|(file, fits)| {
+                    *fits || file.version_text().is_none_or(|v| !offered.contains(v))
+                })
+                .collect()
+        }
+    };
+    // Most files of a page share a handful of Requires-Python values.
+    let mut specifiers: HashMap<&str, Option<VersionSpecifiers>> = HashMap::new();
+    let mut files = Vec::with_capacity(keep.iter().filter(|keep| **keep).count());
+    for (file, keep) in listed.iter().zip(keep) {
+        if !keep {
+            continue;
+        }
+        let Ok(url) = base.join(&file.href) else {
+            continue;
+        };
+        let (url, mut hashes) = split_hash_fragment(url);
+        if !file.hashes.is_empty() {
+            hashes = file.hashes.clone();
+        }
+        let requires_python = file.requires_python.as_deref().and_then(|text| {
+            specifiers
+                .entry(text)
+                .or_insert_with(|| parse_requires_python(text))
+                .clone()
+        });
+        files.push(DistFile {
+            filename: file.filename.to_string(),
+            kind: file.kind,
             url,
             hashes,
             size: file.size,
-            requires_python: file
-                .requires_python
-                .as_deref()
-                .and_then(parse_requires_python),
-            yanked,
-            has_metadata_file,
-        });
-    }
-    Ok(files)
-}
-
-/// Parses a PEP 503 HTML page (also find-links pages): every anchor whose file name is a wheel
-/// or an sdist. A `<base href>` changes the base URL.
-pub fn parse_html(html: &str, page_url: &Url) -> Vec<DistFile> {
-    let tags = parse_tags(html, &["a", "base"]);
-    let mut base = page_url.clone();
-    let mut files = Vec::new();
-    for tag in tags {
-        let Tag { name, attributes } = tag;
-        let Some(href) = attributes.get("href") else {
-            continue;
-        };
-        if name == "base" {
-            if let Ok(url) = page_url.join(href) {
-                base = url;
-            }
-            continue;
-        }
-        let Ok(url) = base.join(href) else {
-            continue;
-        };
-        let (url, hashes) = split_hash_fragment(url);
-        let Some(filename) = url_filename(&url) else {
-            continue;
-        };
-        let Some(kind) = file_kind(&filename) else {
-            continue;
-        };
-        let metadata_attr = attributes
-            .get("data-core-metadata")
-            .or_else(|| attributes.get("data-dist-info-metadata"));
-        let has_metadata_file =
-            metadata_attr.is_some_and(|value| !value.trim().eq_ignore_ascii_case("false"));
-        files.push(DistFile {
-            filename,
-            kind,
-            url,
-            hashes,
-            size: None,
-            requires_python: attributes
-                .get("data-requires-python")
-                .and_then(|value| parse_requires_python(value)),
-            yanked: attributes.get("data-yanked").cloned(),
-            has_metadata_file,
+            requires_python,
+            yanked: file.yanked.as_deref().map(str::to_string),
+            has_metadata_file: file.has_metadata_file,
         });
     }
     files
@@ -204,15 +325,6 @@ pub fn split_hash_fragment(mut url: Url) -> (Url, Vec<Hash>) {
         .collect();
     url.set_fragment(None);
     (url, hashes)
-}
-
-/// The last path segment of a URL, percent-decoded.
-pub fn url_filename(url: &Url) -> Option<String> {
-    let segment = url.path_segments()?.next_back()?;
-    if segment.is_empty() {
-        return None;
-    }
-    String::from_utf8(percent_decode(segment)?).ok()
 }
 
 #[cfg(test)]
@@ -276,6 +388,55 @@ mod tests {
         assert_eq!(
             files[2].url.as_str(),
             "https://idx.example.com/simple/demo/demo-0.8.tar.gz"
+        );
+    }
+
+    #[test]
+    fn filtered_pages_keep_what_the_target_can_use() {
+        use rvenv_resolve::select::Target;
+        let filter = FileFilter::new(&Target {
+            tags: vec![(
+                "cp311".into(),
+                "cp311".into(),
+                "manylinux_2_17_x86_64".into(),
+            )],
+            python_full_version: "3.11.2".parse().unwrap(),
+        });
+        let html = r#"
+<a href="demo-2.0-cp311-cp311-manylinux_2_17_x86_64.whl#sha256=aa" data-requires-python="&gt;=3.9">a</a>
+<a href="demo-2.0-cp312-cp312-manylinux_2_17_x86_64.whl">b</a>
+<a href="demo-2.0-cp311-cp311-win_amd64.whl">c</a>
+<a href="demo-2.0.tar.gz">d</a>
+<a href="demo-1.0-cp38-cp38-win32.whl">e</a>
+<a href="demo-1.0-cp39-cp39-win32.whl">f</a>
+<a href="demo-0.5.zip">g</a>
+<a href="demo-0.5-cp38-cp38-win32.whl">h</a>"#;
+        let files = parse_page_filtered(Some("text/html"), html.as_bytes(), &base(), Some(&filter))
+            .unwrap();
+        let names: Vec<_> = files.iter().map(|f| f.filename.as_str()).collect();
+        // 2.0 and 0.5 have usable files: their other wheels are left out. 1.0 has none, so its
+        // wheels stay, for the message that says what it offers.
+        assert_eq!(
+            names,
+            [
+                "demo-2.0-cp311-cp311-manylinux_2_17_x86_64.whl",
+                "demo-2.0.tar.gz",
+                "demo-1.0-cp38-cp38-win32.whl",
+                "demo-1.0-cp39-cp39-win32.whl",
+                "demo-0.5.zip",
+            ]
+        );
+        assert_eq!(files[0].hashes[0].digest, "aa");
+        assert_eq!(
+            files[0].requires_python.as_ref().unwrap().to_string(),
+            ">=3.9"
+        );
+        // Without a filter, everything.
+        assert_eq!(
+            parse_page(Some("text/html"), html.as_bytes(), &base())
+                .unwrap()
+                .len(),
+            8
         );
     }
 
