@@ -462,3 +462,40 @@ fn pypi_no_build_isolation_builds_in_the_target_environment() {
         "no isolated build environment was made"
     );
 }
+
+#[test]
+fn an_editable_git_requirement_is_checked_out_into_the_venv_src_directory() {
+    let sandbox = Sandbox::new();
+    let venv = sandbox.create_venv();
+    let repo = project_dir(
+        &SdistBuilder::new("gitedit", "2.0"),
+        &sandbox.path().join("repo"),
+    );
+    git(&repo, &["init", "--quiet"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "--quiet", "-m", "one"]);
+    sandbox.write(
+        "requirements.txt",
+        &format!("-e git+{}#egg=gitedit\n", file_url(&repo)),
+    );
+
+    let run = sandbox.install(&["-r", "requirements.txt"]).success();
+    assert_eq!(run.changes(), ["+ gitedit==2.0"]);
+    let checkout = venv.join("src/gitedit");
+    assert_eq!(
+        direct_url(&venv, "gitedit", "2.0"),
+        serde_json::json!({"url": file_url(&checkout), "dir_info": {"editable": true}})
+    );
+    std::fs::write(
+        checkout.join("gitedit/__init__.py"),
+        "__version__ = 'mine'\n",
+    )
+    .unwrap();
+    assert_eq!(
+        python(&venv, "import gitedit; print(gitedit.__version__)"),
+        "mine"
+    );
+
+    let again = sandbox.install(&["-r", "requirements.txt"]).success();
+    assert!(again.changes().is_empty(), "{}", again.stderr);
+}

@@ -39,6 +39,8 @@ pub struct BuildConfig {
     pub max_parallel_builds: usize,
     /// In hash-checking mode: the `--hash` values allowed for each package.
     pub user_hashes: HashMap<PackageName, Vec<rvenv_requirements::Hash>>,
+    /// Where `-e git+...` projects are checked out (`<venv>/src`); `None` refuses them.
+    pub editable_src: Option<PathBuf>,
     /// Build environments being filled by the installs this one is nested in: building into one
     /// of them again would wait for itself.
     pub envs_in_progress: Vec<PathBuf>,

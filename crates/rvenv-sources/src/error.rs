@@ -71,6 +71,9 @@ pub enum Error {
         requirements: String,
     },
 
+    #[error("cannot prepare the editable checkout (`{command}`): {message}")]
+    EditableCheckout { command: String, message: String },
+
     /// The same failure, reported to everyone who waited for it.
     #[error(transparent)]
     Shared(std::sync::Arc<Error>),

@@ -16,13 +16,16 @@
 mod builds;
 mod direct;
 mod direct_url;
+mod editable_git;
 mod error;
 mod hashes;
 mod provider;
+mod request;
 
 pub use builds::{BuildConfig, Builds, PreparedWheel};
-pub use direct::{DirectDist, DirectRequest};
+pub use direct::DirectDist;
 pub use direct_url::{file_url, DirectInfo, DirectUrl};
 pub use error::{Error, Result};
 pub use hashes::check_hashes;
 pub use provider::SourceProvider;
+pub use request::DirectRequest;

@@ -302,6 +302,7 @@ impl Installer {
             )),
             max_parallel_builds: self.context.max_parallel_builds,
             user_hashes: request.hashes.clone(),
+            editable_src: (self.depth == 0).then(|| editable_src(environment)),
             envs_in_progress: self.envs_in_progress.clone(),
         }
     }
@@ -353,6 +354,18 @@ impl Installer {
             }
         }
         Ok(prepared)
+    }
+}
+
+/// Where `-e git+...` projects are checked out, as pip does: `<venv>/src`, or `./src` when
+/// installing into a system interpreter (never under its prefix).
+fn editable_src(environment: &Environment) -> PathBuf {
+    if environment.root.join("pyvenv.cfg").is_file() {
+        environment.root.join("src")
+    } else {
+        std::env::current_dir()
+            .unwrap_or_else(|_| PathBuf::from("."))
+            .join("src")
     }
 }
 
