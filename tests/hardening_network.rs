@@ -302,9 +302,6 @@ fn rejected_netrc_credentials_name_the_index_without_the_secret() {
 /// metadata file, no range requests); and the right hash then installs without leaving the
 /// unpacked wheel in the cache's staging area.
 #[test]
-#[ignore = "pipeline bug (crates/rvenv/src/install/fetch.rs): a wheel downloaded while resolving \
-            is not checked against --hash when the index gives no hash, and the unpacked copy \
-            stays in <cache>/.tmp; see docs/reliability.md"]
 fn a_wrong_user_hash_is_caught_when_the_index_gives_none() {
     let server = index()
         .no_metadata()

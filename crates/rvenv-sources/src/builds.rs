@@ -23,7 +23,7 @@ use url::Url;
 
 use crate::direct_url::DirectUrl;
 use crate::error::{Error, Result};
-use crate::hashes::{check_hashes, sha256_of};
+use crate::hashes::{check_hashes, sha256_file};
 
 /// How and where to build.
 pub struct BuildConfig {
@@ -384,7 +384,7 @@ impl Builds {
     /// The sha256 of a local file, for cache keys of local archives.
     pub(crate) async fn file_sha256(&self, path: &Path) -> Result<String> {
         let path = path.to_path_buf();
-        tokio::task::spawn_blocking(move || sha256_of(&path)).await?
+        Ok(tokio::task::spawn_blocking(move || sha256_file(&path)).await??)
     }
 }
 

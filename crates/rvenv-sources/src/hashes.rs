@@ -47,7 +47,7 @@ pub fn check_hashes(
 }
 
 /// The lower-case hex sha256 of a file, read in chunks.
-pub(crate) fn sha256_of(path: &Path) -> Result<String> {
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
     let mut file = fs_err::File::open(path)?;
     let mut hasher = Sha256::new();
     let mut buffer = vec![0; 64 * 1024];
@@ -96,7 +96,7 @@ mod tests {
         let path = dir.path().join("f");
         fs_err::write(&path, b"abc").unwrap();
         assert_eq!(
-            sha256_of(&path).unwrap(),
+            sha256_file(&path).unwrap(),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
     }

@@ -26,6 +26,6 @@ pub use builds::{BuildConfig, Builds, PreparedWheel};
 pub use direct::DirectDist;
 pub use direct_url::{file_url, DirectInfo, DirectUrl};
 pub use error::{Error, Result};
-pub use hashes::check_hashes;
+pub use hashes::{check_hashes, sha256_file};
 pub use provider::SourceProvider;
 pub use request::DirectRequest;

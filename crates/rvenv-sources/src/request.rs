@@ -11,7 +11,7 @@ use url::Url;
 
 use crate::direct_url::{DirectInfo, DirectUrl};
 use crate::error::{Error, Result};
-use crate::hashes::sha256_of;
+use crate::hashes::sha256_file;
 
 /// A requirement naming a file, URL, directory or repository instead of index versions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,7 +91,7 @@ impl DirectRequest {
                 DirectUrl::dir(&self.project_dir(path), true)
             }
             Location::Path(path) => {
-                let sha256 = sha256_of(path).ok()?;
+                let sha256 = sha256_file(path).ok()?;
                 let url = Url::from_file_path(path).ok()?;
                 DirectUrl::archive(&url, Some(sha256), None)
             }
@@ -266,7 +266,7 @@ mod tests {
         let url = Url::from_file_path(&archive).unwrap();
         let installed = [installed_with(&DirectUrl::archive(
             &url,
-            Some(sha256_of(&archive).unwrap()),
+            Some(sha256_file(&archive).unwrap()),
             None,
         ))];
         assert!(request.installed_match(&installed).is_some());

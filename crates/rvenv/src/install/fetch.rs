@@ -83,44 +83,53 @@ async fn fetch_one(
     if let (Some(allowed), Some(digest)) = (user_hashes, &index_sha256) {
         check_hashes(&file.filename, allowed, digest)?;
     }
-    // An entry is trusted by its key: the archive's sha256 as the index states it. Without one,
-    // the URL names the entry (index files are immutable), except in hash-checking mode.
-    let key = match &index_sha256 {
-        Some(digest) => format!("{name}/{}-{}", stem(&file.filename), &digest[..16]),
-        None => format!("{name}/{}", rvenv_cache::safe_key(file.url.as_str())),
+    // An entry is trusted by its key: the archive's sha256 as the index states it, or as it was
+    // checked against the user's `--hash` when published. Without either, the URL names the
+    // entry (index files are immutable); not in hash-checking mode, where it must be verified.
+    let entry_for = |digest: &str| {
+        cache.entry(
+            Bucket::Wheels,
+            &format!(
+                "{name}/{}-{}",
+                stem(&file.filename),
+                &digest[..16.min(digest.len())]
+            ),
+        )
     };
-    let entry = cache.entry(Bucket::Wheels, &key);
-    let trust_entry = index_sha256.is_some() || user_hashes.is_none();
-
-    let blocking_entry = entry.clone();
-    let (name_b, version_b) = (name.clone(), version.clone());
-    if trust_entry {
-        let cached = tokio::task::spawn_blocking(move || {
-            blocking_entry
-                .is_dir()
-                .then(|| ValidatedWheel::open_trusted(&blocking_entry, &name_b, &version_b))
-        })
-        .await?;
-        if let Some(wheel) = cached {
-            return Ok((wheel?, None));
-        }
+    let url_entry = || {
+        cache.entry(
+            Bucket::Wheels,
+            &format!("{name}/{}", rvenv_cache::safe_key(file.url.as_str())),
+        )
+    };
+    let known: Vec<PathBuf> = match (&index_sha256, user_hashes) {
+        (Some(digest), _) => vec![entry_for(digest)],
+        (None, Some(allowed)) => allowed
+            .iter()
+            .filter(|hash| hash.algorithm == "sha256")
+            .map(|hash| entry_for(&hash.digest))
+            .collect(),
+        (None, None) => vec![url_entry()],
+    };
+    if let Some(wheel) = open_cached(&known, &name, &version).await? {
+        return Ok((wheel, None));
     }
 
     // Another rvenv may be building the same entry: take turns, then look again.
-    let lock_key = key.clone();
+    let lock_key = format!("{name}/{}", rvenv_cache::safe_key(file.url.as_str()));
     let cache_root = cache.root().to_path_buf();
     let lock = tokio::task::spawn_blocking(move || {
         rvenv_cache::Cache::open(cache_root).and_then(|cache| cache.lock(&lock_key))
     })
     .await??;
-    if trust_entry && entry.is_dir() {
-        let wheel = ValidatedWheel::open_trusted(&entry, &name, &version)?;
+    if let Some(wheel) = open_cached(&known, &name, &version).await? {
         return Ok((wheel, None));
     }
 
     let download_dir = cache.staging_dir()?;
-    let archive: PathBuf = match provider.downloaded_file(&file.url) {
-        Some(path) => path,
+    let (archive, digest): (PathBuf, Option<String>) = match provider.downloaded_file(&file.url) {
+        // Downloaded whole while resolving, checked against the index's hash if it gave one.
+        Some(path) => (path, None),
         None => {
             let dest = download_dir.path().join(&file.filename);
             let digest = provider
@@ -128,11 +137,23 @@ async fn fetch_one(
                 .download(file, &dest)
                 .await
                 .with_context(|| format!("cannot download {}", file.filename))?;
-            if let Some(allowed) = user_hashes {
-                check_hashes(&file.filename, allowed, &digest)?;
-            }
-            dest
+            (dest, Some(digest))
         }
+    };
+    let entry = match (&index_sha256, user_hashes) {
+        (Some(digest), _) => entry_for(digest),
+        (None, Some(allowed)) => {
+            let digest = match digest {
+                Some(digest) => digest,
+                None => {
+                    let path = archive.clone();
+                    tokio::task::spawn_blocking(move || rvenv_sources::sha256_file(&path)).await??
+                }
+            };
+            check_hashes(&file.filename, allowed, &digest)?;
+            entry_for(&digest)
+        }
+        (None, None) => url_entry(),
     };
     let size = fs_err::metadata(&archive).map(|m| m.len()).unwrap_or(0);
     let staged = cache.staging_dir()?;
@@ -143,17 +164,29 @@ async fn fetch_one(
     })
     .await?
     .with_context(|| format!("{} was rejected", file.filename))?;
-    if trust_entry {
-        cache.publish(staged, &entry)?;
-        drop(lock);
-        let wheel = ValidatedWheel::open_trusted(&entry, &name, &version)?;
-        Ok((wheel, Some(size)))
-    } else {
-        // Not publishable under a trustworthy key: keep the staged copy for this run only.
-        let path = staged.keep();
-        let wheel = ValidatedWheel::open_trusted(&path, &name, &version)?;
-        Ok((wheel, Some(size)))
-    }
+    cache.publish(staged, &entry)?;
+    drop(lock);
+    let wheel = ValidatedWheel::open_trusted(&entry, &name, &version)?;
+    Ok((wheel, Some(size)))
+}
+
+/// The first of `entries` that is published, opened.
+async fn open_cached(
+    entries: &[PathBuf],
+    name: &str,
+    version: &str,
+) -> anyhow::Result<Option<ValidatedWheel>> {
+    let entries = entries.to_vec();
+    let (name, version) = (name.to_string(), version.to_string());
+    let wheel = tokio::task::spawn_blocking(move || {
+        entries
+            .iter()
+            .find(|entry| entry.is_dir())
+            .map(|entry| ValidatedWheel::open_trusted(entry, &name, &version))
+            .transpose()
+    })
+    .await??;
+    Ok(wheel)
 }
 
 /// In hash-checking mode every package to download needs a `--hash`, dependencies the files do
