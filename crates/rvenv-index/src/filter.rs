@@ -10,6 +10,9 @@ use rvenv_resolve::select::Target;
 pub(crate) struct FileFilter {
     /// `python-abi-platform`.
     tags: HashSet<String>,
+    /// The platforms alone: most wheels on a page are for other systems, and this tells
+    /// without building a string.
+    platforms: HashSet<String>,
 }
 
 impl FileFilter {
@@ -19,6 +22,11 @@ impl FileFilter {
                 .tags
                 .iter()
                 .map(|(python, abi, platform)| format!("{python}-{abi}-{platform}"))
+                .collect(),
+            platforms: target
+                .tags
+                .iter()
+                .map(|(_, _, platform)| platform.clone())
                 .collect(),
         }
     }
@@ -39,6 +47,12 @@ impl FileFilter {
         else {
             return true;
         };
+        if !platforms
+            .split('.')
+            .any(|platform| self.platforms.contains(platform))
+        {
+            return false;
+        }
         let mut tag = String::with_capacity(64);
         for python in pythons.split('.') {
             for abi in abis.split('.') {

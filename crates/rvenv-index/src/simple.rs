@@ -167,9 +167,12 @@ impl<'a> ListedFile<'a> {
         match self.kind {
             FileKind::Wheel => self.filename.split('-').nth(1),
             FileKind::Sdist => {
-                let lower = self.filename.to_ascii_lowercase();
-                let cut = if lower.ends_with(".tar.gz") { 7 } else { 4 };
-                let stem = self.filename.get(..self.filename.len() - cut)?;
+                let tar_gz = self
+                    .filename
+                    .get(self.filename.len().saturating_sub(7)..)
+                    .is_some_and(|end| end.eq_ignore_ascii_case(".tar.gz"));
+                let cut = if tar_gz { 7 } else { 4 };
+                let stem = self.filename.get(..self.filename.len().checked_sub(cut)?)?;
                 stem.rsplit_once('-').map(|(_, version)| version)
             }
         }
@@ -220,16 +223,31 @@ fn list_html<'a>(html: &'a str, page_url: &Url) -> (Vec<ListedFile<'a>>, Url) {
     (files, base)
 }
 
-/// The file name a link points to: its last path segment, percent-decoded.
-fn href_filename(href: &str) -> Option<Cow<'static, str>> {
-    let path = href.split(['#', '?']).next()?;
-    let segment = path.rsplit('/').next()?;
-    if segment.is_empty() {
-        return None;
+/// The file name a link points to: its last path segment, percent-decoded; borrowed from the
+/// page when nothing needs decoding (the common case, on pages of thousands of links).
+fn href_filename<'a>(href: &Cow<'a, str>) -> Option<Cow<'a, str>> {
+    fn segment(href: &str) -> Option<&str> {
+        let path = href.split(['#', '?']).next()?;
+        path.rsplit('/')
+            .next()
+            .filter(|segment| !segment.is_empty())
     }
-    String::from_utf8(percent_decode(segment)?)
-        .ok()
-        .map(Cow::Owned)
+    let decode = |segment: &str| {
+        String::from_utf8(percent_decode(segment)?)
+            .ok()
+            .map(Cow::Owned)
+    };
+    match href {
+        Cow::Borrowed(href) => {
+            let segment = segment(href)?;
+            if segment.contains('%') {
+                decode(segment)
+            } else {
+                Some(Cow::Borrowed(segment))
+            }
+        }
+        Cow::Owned(href) => decode(segment(href)?),
+    }
 }
 
 /// Turns the listed files into [`DistFile`]s. With a filter: every sdist and every wheel that
