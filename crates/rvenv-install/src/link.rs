@@ -74,8 +74,16 @@ impl Linker {
                     }
                     return Ok(());
                 }
-                // Not the filesystem's fault: falling back would not help.
-                Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => return Err(err),
+                // Not the filesystem's fault (a file in the way, a missing directory): falling
+                // back would not help, and the caller may fix it and try again.
+                Err(err)
+                    if matches!(
+                        err.kind(),
+                        std::io::ErrorKind::AlreadyExists | std::io::ErrorKind::NotFound
+                    ) =>
+                {
+                    return Err(err)
+                }
                 Err(_) => {
                     mode = LinkMode::from_index(mode.index() + 1);
                     self.effective.fetch_max(mode.index(), Ordering::Relaxed);
