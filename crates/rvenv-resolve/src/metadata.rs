@@ -52,7 +52,7 @@ pub fn parse_metadata(bytes: &[u8]) -> Result<CoreMetadata, String> {
         Version::from_str(version).map_err(|err| format!("invalid Version `{version}`: {err}"))?;
     let requires_dist = field("Requires-Dist")
         .map(|value| {
-            Requirement::from_str(value)
+            parse_requirement(value)
                 .map_err(|err| format!("invalid Requires-Dist `{value}`: {err}"))
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -74,6 +74,62 @@ pub fn parse_metadata(bytes: &[u8]) -> Result<CoreMetadata, String> {
         requires_python,
         provides_extras,
     })
+}
+
+/// Parses one PEP 508 requirement from untrusted text (metadata from an index or an archive).
+///
+/// pep508_rs 0.9 panics on some malformed input instead of returning an error: a name or an
+/// extra ending in `-`, `_` or `.` followed by more text (`lib..>=1`), non-ASCII text in a
+/// marker, and it recurses once per `(` of a marker. Such text is refused here first.
+pub fn parse_requirement(text: &str) -> Result<Requirement, String> {
+    check_pep508_text(text)?;
+    Requirement::from_str(text).map_err(|err| err.to_string())
+}
+
+/// Deeper than any real marker.
+const MAX_MARKER_DEPTH: usize = 32;
+
+fn check_pep508_text(text: &str) -> Result<(), String> {
+    let is_name_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    let leading_name = |text: &str| -> String {
+        let end = text.find(|c: char| !is_name_char(c)).unwrap_or(text.len());
+        text[..end].to_string()
+    };
+    let check_end = |word: String, what: &str| {
+        if word.ends_with(['-', '_', '.']) {
+            Err(format!("{what} `{word}` must end with a letter or digit"))
+        } else {
+            Ok(())
+        }
+    };
+    let head = text.split(';').next().unwrap_or(text).trim_start();
+    let name = leading_name(head);
+    let rest = head[name.len()..].trim_start();
+    check_end(name, "the name")?;
+    if let Some(extras) = rest.strip_prefix('[') {
+        for extra in extras.split(']').next().unwrap_or(extras).split(',') {
+            check_end(leading_name(extra.trim_start()), "the extra")?;
+        }
+    }
+    if let Some((_, marker)) = text.split_once(';') {
+        if !marker.is_ascii() {
+            return Err("a marker may only contain ASCII characters".into());
+        }
+        let mut depth = 0usize;
+        for c in marker.chars() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            if depth > MAX_MARKER_DEPTH {
+                return Err(format!(
+                    "a marker may nest parentheses at most {MAX_MARKER_DEPTH} deep"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Whether an sdist's PKG-INFO can stand in for its built wheel's METADATA: Metadata-Version 2.2
@@ -104,6 +160,38 @@ pub fn pkg_info_is_static(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn requirements_pep508_rs_would_panic_on_are_errors() {
+        let deep = format!(
+            "x; {}python_version > '3'{}",
+            "(".repeat(40),
+            ")".repeat(40)
+        );
+        for (text, error) in [
+            ("lib................>=1.0", "the name `lib................`"),
+            ("lib- >= 1", "the name `lib-`"),
+            ("lib[extra_, b]", "the extra `extra_`"),
+            ("lib [ a , b. ]", "the extra `b.`"),
+            ("lib; python_version == '\u{e9}'", "ASCII"),
+            (deep.as_str(), "nest parentheses"),
+        ] {
+            let err = parse_requirement(text).unwrap_err();
+            assert!(err.contains(error), "{text}: {err}");
+        }
+        // Found by the core_metadata fuzz target: a whole METADATA file errs, never panics.
+        let metadata = "Name: app\nVersion: 1.0\nRequires-Dist: lib................>=1.0\n";
+        assert!(parse_metadata(metadata.as_bytes())
+            .unwrap_err()
+            .contains("must end with a letter or digit"));
+        for fine in [
+            "lib>=1.0",
+            "lib.x-y_z[a-b,c] >=1; extra == 'cli'",
+            "a @ https://host/a-1.0.whl",
+        ] {
+            assert!(parse_requirement(fine).is_ok(), "{fine}");
+        }
+    }
 
     const METADATA: &str = "Metadata-Version: 2.1\r\n\
 Name: Demo_Pkg\r\n\
