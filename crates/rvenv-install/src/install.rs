@@ -131,7 +131,7 @@ fn install_one(
 
 /// The `.dist-info` of a wheel being installed is built under this name (not a `.dist-info`,
 /// so no tool lists the distribution) and renamed into place once every file is there.
-const STAGING_SUFFIX: &str = ".rvenv-partial";
+pub(crate) const STAGING_SUFFIX: &str = ".rvenv-partial";
 
 /// Installs many wheels in parallel. If any fails, the ones that succeeded are uninstalled again,
 /// so the environment is left as it was; the first error is returned.

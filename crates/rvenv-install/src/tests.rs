@@ -446,10 +446,10 @@ fn leftovers_of_a_killed_run_are_invisible_and_cleared_by_the_next_install() {
     let removing = venv.site().join("demo-1.0.dist-info.rvenv-removing");
     std::fs::rename(&dist.dist_info, &removing).unwrap();
     std::fs::remove_file(venv.site().join("demo/__init__.py")).unwrap();
-    // Killed mid-install of 2.0: a staged `.dist-info` with part of its files.
-    let staging = venv.site().join("demo-2.0.dist-info.rvenv-partial");
+    // Killed mid-install of 3.0 (not what the rerun installs): a staged `.dist-info`.
+    let staging = venv.site().join("demo-3.0.dist-info.rvenv-partial");
     std::fs::create_dir_all(&staging).unwrap();
-    std::fs::write(staging.join("METADATA"), "Name: demo\nVersion: 2.0\n").unwrap();
+    std::fs::write(staging.join("METADATA"), "Name: demo\nVersion: 3.0\n").unwrap();
     assert!(installed_distributions(&[venv.site().to_path_buf()])
         .unwrap()
         .is_empty());

@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::install::STAGING_SUFFIX;
 use crate::inventory::read_dist_info;
 use crate::record::parse_record;
 
@@ -86,7 +87,8 @@ pub fn uninstall(dist_info: &Path, venv_root: &Path) -> Result<Uninstalled> {
 /// Completes removals a killed process left half-done in `lib_dir`: every
 /// `<dist>.dist-info.rvenv-removing` directory of one of the projects `names` (normalized
 /// comparison) has the files its RECORD lists removed, then goes itself. Called before those
-/// projects are installed again, so the new files are not the ones removed.
+/// projects are installed again, so the new files are not the ones removed. Staged
+/// `.dist-info` directories of theirs that a killed install left (any version) go too.
 pub(crate) fn finish_interrupted_removals(
     lib_dir: &Path,
     names: &[&str],
@@ -100,16 +102,18 @@ pub(crate) fn finish_interrupted_removals(
     for entry in entries {
         let entry = entry?;
         // Cheap test first: site-packages can hold thousands of entries.
-        if !entry
-            .file_name()
-            .as_encoded_bytes()
-            .ends_with(REMOVING_SUFFIX.as_bytes())
-        {
+        let file_name = entry.file_name();
+        let bytes = file_name.as_encoded_bytes();
+        let staged = bytes.ends_with(STAGING_SUFFIX.as_bytes());
+        if !staged && !bytes.ends_with(REMOVING_SUFFIX.as_bytes()) {
             continue;
         }
         let removing = entry.path();
-        let file_name = removing.file_name().unwrap_or_default().to_string_lossy();
-        let Some(dist_info_name) = file_name.strip_suffix(REMOVING_SUFFIX) else {
+        let file_name = file_name.to_string_lossy();
+        let Some(dist_info_name) = file_name
+            .strip_suffix(REMOVING_SUFFIX)
+            .or_else(|| file_name.strip_suffix(STAGING_SUFFIX))
+        else {
             continue;
         };
         let Some(stem) = dist_info_name.strip_suffix(".dist-info") else {
@@ -120,6 +124,10 @@ pub(crate) fn finish_interrupted_removals(
             .iter()
             .any(|name| crate::wheel::same_name(project, name))
         {
+            continue;
+        }
+        if staged {
+            fs_err::remove_dir_all(&removing)?;
             continue;
         }
         let root = venv_root.canonicalize()?;
