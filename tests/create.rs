@@ -4,10 +4,10 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::SystemTime;
 
-use rvenv_e2e::rvenv;
+use rvenv_e2e::{rvenv, Run};
 use tempfile::TempDir;
 
 const SYSTEM_PYTHON: &str = "/usr/bin/python3";
@@ -40,39 +40,15 @@ fn pyenv_pythons() -> Vec<(String, PathBuf)> {
         .collect()
 }
 
-struct Run {
-    status: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
+/// [`rvenv_e2e::run`] with Python told not to write bytecode (the base prefixes stay untouched).
 fn run(command: &mut Command) -> Run {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = command
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
-        .expect("the command starts");
-    Run {
-        status: status.code(),
-        stdout: String::from_utf8_lossy(&stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&stderr).into_owned(),
-    }
+    rvenv_e2e::run(command.env("PYTHONDONTWRITEBYTECODE", "1"))
 }
 
+/// [`run`] for a command that must succeed.
+#[track_caller]
 fn run_ok(command: &mut Command) -> Run {
-    let shown = format!("{command:?}");
-    let result = run(command);
-    assert_eq!(
-        result.status,
-        Some(0),
-        "{shown} failed\nstdout: {}\nstderr: {}",
-        result.stdout,
-        result.stderr
-    );
-    result
+    rvenv_e2e::run_ok(command.env("PYTHONDONTWRITEBYTECODE", "1"))
 }
 
 /// `rvenv create PREFIX ARGS...` with a cache of its own; the temp dir holds cache and prefix.

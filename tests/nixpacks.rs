@@ -24,25 +24,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rvenv_e2e::{run, rvenv, Run};
+use rvenv_e2e::{run, run_ok, rvenv};
 use tempfile::TempDir;
 
 const APP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fastapi-app");
-
-/// [`run`], for a command that must succeed; the panic names the command.
-#[track_caller]
-fn run_ok(command: &mut Command) -> Run {
-    let shown = format!("{command:?}");
-    let result = run(command);
-    assert_eq!(
-        result.status,
-        Some(0),
-        "{shown} failed\nstdout:\n{}\nstderr:\n{}",
-        result.stdout,
-        result.stderr
-    );
-    result
-}
 
 /// `PATH` with `dirs` in front, as nixpacks puts /opt/venv/bin first.
 fn path_with(dirs: &[&Path]) -> std::ffi::OsString {

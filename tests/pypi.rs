@@ -15,27 +15,12 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use rvenv_e2e::{installed, run, rvenv, site_packages, Run};
+use rvenv_e2e::{installed, run, run_ok, rvenv, site_packages};
 use tempfile::TempDir;
 
 const BENCH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/bench");
 const PYTHON: &str = "/usr/bin/python3.11";
 const PIP_PYTHON: &str = "/usr/bin/python3";
-
-/// [`run`], for a command that must succeed; the panic names the command.
-#[track_caller]
-fn run_ok(command: &mut Command) -> Run {
-    let shown = format!("{command:?}");
-    let result = run(command);
-    assert_eq!(
-        result.status,
-        Some(0),
-        "{shown} failed\nstdout:\n{}\nstderr:\n{}",
-        result.stdout,
-        result.stderr
-    );
-    result
-}
 
 /// The cache dir the tests of this file share, emptied once per run.
 fn shared_cache() -> &'static Path {

@@ -118,16 +118,7 @@ fn static_binary_runs_with_junk_libraries_on_the_library_path() {
     // The static binary without the developer's settings, as rvenv_e2e::rvenv runs the dynamic one.
     let rvenv = |junk: &Path| {
         let mut command = Command::new(&binary);
-        for (name, _) in std::env::vars_os() {
-            let name_str = name.to_string_lossy();
-            if name_str == "VIRTUAL_ENV"
-                || name_str.starts_with("RVENV_")
-                || name_str.starts_with("PIP_")
-            {
-                command.env_remove(&name);
-            }
-        }
-        command
+        rvenv_e2e::without_user_settings(&mut command)
             .env("LD_LIBRARY_PATH", junk)
             .env("RVENV_CACHE_DIR", temp.path().join("cache"))
             .env("PIP_CONFIG_FILE", "/dev/null");

@@ -28,6 +28,13 @@ pub fn rvenv_bin() -> PathBuf {
 /// from the environment the tests run in.
 pub fn rvenv(cache: &Path) -> Command {
     let mut command = Command::new(rvenv_bin());
+    without_user_settings(&mut command).env("RVENV_CACHE_DIR", cache);
+    command
+}
+
+/// Removes VIRTUAL_ENV and every RVENV_* and PIP_* variable of the environment the tests run in
+/// from `command`, so a developer's settings cannot change what a test sees.
+pub fn without_user_settings(command: &mut Command) -> &mut Command {
     for (name, _) in std::env::vars_os() {
         let name_str = name.to_string_lossy();
         if name_str == "VIRTUAL_ENV"
@@ -37,7 +44,6 @@ pub fn rvenv(cache: &Path) -> Command {
             command.env_remove(&name);
         }
     }
-    command.env("RVENV_CACHE_DIR", cache);
     command
 }
 
@@ -119,6 +125,21 @@ pub fn run(command: &mut Command) -> Run {
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
+}
+
+/// [`run`] for a command that must succeed; the panic names the command and shows its output.
+#[track_caller]
+pub fn run_ok(command: &mut Command) -> Run {
+    let shown = format!("{command:?}");
+    let result = run(command);
+    assert_eq!(
+        result.status,
+        Some(0),
+        "{shown} failed\nstdout:\n{}\nstderr:\n{}",
+        result.stdout,
+        result.stderr
+    );
+    result
 }
 
 /// Runs a command that must succeed (with pip reading no configuration file); returns its stdout.
