@@ -131,6 +131,21 @@ def wheel_metadata(path):
     raise SystemExit("no METADATA in %s" % path)
 
 
+def write_if_changed(path, content):
+    """Leaves an unchanged file alone, so its mtime and the server's ETag stay the same across
+    runs and caches revalidate as they would against a real index."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    try:
+        with open(path, "rb") as handle:
+            if handle.read() == data:
+                return
+    except FileNotFoundError:
+        pass
+    with open(path + ".part", "wb") as handle:
+        handle.write(data)
+    os.replace(path + ".part", path)
+
+
 def page(name, files, local):
     lines = [
         "<!DOCTYPE html>",
@@ -196,22 +211,18 @@ def main():
             path = os.path.join(files_dir, file["filename"])
             fetch_file(file["url"], file["hashes"]["sha256"], path)
             metadata = wheel_metadata(path)
-            with open(path + ".metadata", "wb") as handle:
-                handle.write(metadata)
+            write_if_changed(path + ".metadata", metadata)
             local[file["filename"]] = hashlib.sha256(metadata).hexdigest()
         directory = os.path.join(args.out, "simple", name)
         os.makedirs(directory, exist_ok=True)
-        with open(os.path.join(directory, "index.html"), "w", encoding="utf-8") as handle:
-            handle.write(page(name, files, local))
+        write_if_changed(os.path.join(directory, "index.html"), page(name, files, local))
         return name, len(files), len(local)
 
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         done = sorted(pool.map(project, sorted(versions)))
-    with open(os.path.join(args.out, "simple", "index.html"), "w", encoding="utf-8") as handle:
-        handle.write("<!DOCTYPE html><html><body>\n")
-        for name, _, _ in done:
-            handle.write('<a href="%s/">%s</a><br/>\n' % (name, name))
-        handle.write("</body></html>\n")
+    root = "<!DOCTYPE html><html><body>\n"
+    root += "".join('<a href="%s/">%s</a><br/>\n' % (name, name) for name, _, _ in done)
+    write_if_changed(os.path.join(args.out, "simple", "index.html"), root + "</body></html>\n")
     listed = sum(count for _, count, _ in done)
     local = sum(count for _, _, count in done)
     print("mirror: %d projects, %d files listed, %d served" % (len(done), listed, local),

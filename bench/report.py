@@ -3,7 +3,8 @@
     report.py RESULTS_DIR
 
 RESULTS_DIR holds `<source>__<set>__<state>__<bytecode>__<tool>.json` (hyperfine --export-json)
-and, beside each, `.mem` (peak resident set size in KiB of one extra run, from /usr/bin/time);
+and, beside each, `.mem` (peak resident set size in KiB of each run, from /usr/bin/time; the
+median is shown);
 `create__<tool>.json` for venv creation; `floor__<set>__<bytecode>.json` for `cp -al`.
 Prints markdown: the tables, then every target of the issue with its figure, met or missed.
 """
@@ -31,8 +32,8 @@ def load(directory):
         mem_path = os.path.join(directory, name[: -len(".json")] + ".mem")
         if os.path.exists(mem_path):
             with open(mem_path) as handle:
-                text = handle.read().split()
-            memory = int(text[-1]) / 1024 if text else None
+                peaks = [int(word) for word in handle.read().split() if word.isdigit()]
+            memory = statistics.median(peaks) / 1024 if peaks else None
         results[key] = {
             "median": statistics.median(times),
             "min": min(times),

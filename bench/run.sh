@@ -9,7 +9,7 @@
 # into a fresh venv, and a no-op re-run; each with and without bytecode; against live PyPI and
 # against a loopback mirror (nginx serving PEP 503 pages, the wheels and their PEP 658 metadata,
 # built by bench/mirror.py from what the sets resolve to); and `cp -al` of the finished venv.
-# Peak memory comes from one extra run of each cell under /usr/bin/time.
+# Peak memory: every timed run goes through /usr/bin/time (no-op rows excepted).
 #
 # Environment (defaults in parentheses; --quick changes them as noted):
 #   PYTHON     the base interpreter (/usr/bin/python3)
@@ -22,6 +22,7 @@
 #   RVENV      the rvenv binary (default: cargo build --release into $CARGO_TARGET_DIR)
 #   BENCH_DIR  where venvs and caches go (/tmp; must be one file system with itself so that
 #              both tools can hard-link from their caches)
+#   MEMORY     1 to time every run through /usr/bin/time for peak memory (1; no-op rows never)
 #   WRITE_DOCS 1 to replace the results in docs/benchmarks.md (default: 1, quick: 0)
 #
 # It installs its own tools: uv and pip from PyPI into bench/.tools, hyperfine and nginx with
@@ -40,6 +41,9 @@ fi
 : "${PYTHON:=/usr/bin/python3}" "${SETS:=seed web ds}" "${SOURCES:=live mirror}" \
     "${TOOLS:=rvenv uv pip}" "${MODES:=nobc bc}" "${STATES:=cold warm noop}" "${RUNS:=10}" \
     "${COLD_RUNS:=5}" "${PIP_RUNS:=3}" "${WRITE_DOCS:=1}"
+
+# The environment is cleared of PIP_* variables below: keep this knob's value.
+pip_runs=$PIP_RUNS
 
 # --- tools -------------------------------------------------------------------------------------
 need_apt() {
@@ -128,17 +132,19 @@ script() {
     echo "$path"
 }
 
-# bench_cell NAME RUNS WARMUP PREPARE COMMAND [SETUP]: hyperfine, then one run under time -v.
+# bench_cell NAME RUNS WARMUP PREPARE COMMAND [SETUP]: hyperfine; with MEMORY=1 each timed run
+# goes through /usr/bin/time (about 1 ms more per run) for its peak RSS.
 bench_cell() {
     local name=$1 runs=$2 warmup=$3 prepare=$4 command=$5 setup=${6:-}
     log "$name: $command"
     local args=(-N --runs "$runs" --warmup "$warmup" --export-json "$results/$name.json")
     [ -n "$prepare" ] && args+=(--prepare "$prepare")
     [ -n "$setup" ] && args+=(--setup "$setup")
+    if [ "${MEMORY:-1}" = 1 ]; then
+        rm -f "$results/$name.mem"
+        command="/usr/bin/time -a -o $results/$name.mem -f %M $command"
+    fi
     hyperfine "${args[@]}" "$command" >&2
-    [ -n "$prepare" ] && "$prepare"
-    # shellcheck disable=SC2086
-    /usr/bin/time -f '%M' -o "$results/$name.mem" $command >/dev/null
 }
 
 # --- create ------------------------------------------------------------------------------------
@@ -219,7 +225,7 @@ for source in $SOURCES; do
         for mode in $MODES; do
             for tool in $TOOLS; do
                 runs=$RUNS cold_runs=$COLD_RUNS
-                if [ "$tool" = pip ]; then runs=$PIP_RUNS cold_runs=$PIP_RUNS; fi
+                if [ "$tool" = pip ]; then runs=$pip_runs cold_runs=$pip_runs; fi
                 venv="$work/venv-$tool"
                 cache="$work/cache-$source-$tool"
                 command="$(install_command "$tool" "$venv" "$cache" "$set" "$mode" "$index")"
@@ -242,7 +248,7 @@ for source in $SOURCES; do
                                 "$(script "prep-$tool-warm" "rm -rf $venv; $fresh")" "$command"
                             ;;
                         noop)
-                            bench_cell "$cell${state}__${mode}__$tool" "$runs" 1 "" "$command" \
+                            MEMORY=0 bench_cell "$cell${state}__${mode}__$tool" "$runs" 1 "" "$command" \
                                 "$(script "setup-$tool-noop" "rm -rf $venv; $fresh; $command")"
                             ;;
                     esac
@@ -258,7 +264,8 @@ report="$results/report.md"
     echo "Measured $(date -u +%Y-%m-%d) with \`bench/run.sh\`$([ "$quick" = 1 ] && echo " --quick"):" \
         "$("$PYTHON" --version 2>&1), $("$uv" --version), $("$pip" --version | cut -d' ' -f1-2)," \
         "$("$rvenv" --version); SETS=\"$SETS\" RUNS=$RUNS COLD_RUNS=$COLD_RUNS" \
-        "PIP_RUNS=$PIP_RUNS; $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg) at the end." \
+        "PIP_RUNS=$pip_runs; venvs and caches in ${BENCH_DIR:-/tmp} ($(df --output=fstype "$work" | tail -1));" \
+        "$(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg) at the end." \
         "Cells: median (min–max) over the timed runs."
     echo
     "$tools/bin/python" "$here/report.py" "$results"
