@@ -7,7 +7,7 @@
 //!
 //! This crate knows the layout and the publication protocol; what goes into an entry (a download,
 //! an unpacked wheel, compiled bytecode) is the caller's business. Two libraries keep their own
-//! subdirectories of the same root: rvenv-venv (`interpreters/`) and rvenv-index (`simple-v1/`,
+//! subdirectories of the same root: rvenv-venv (`interpreters/`) and rvenv-index (`simple-v2/`,
 //! `metadata-v1/`).
 
 use std::io;
