@@ -15,12 +15,21 @@ fn an_externally_managed_interpreter_is_refused_without_break_system_packages() 
     let stdlib_before = std::fs::read_dir("/usr/lib/python3.11").unwrap().count();
     let result = run(sandbox
         .command()
-        .args(["install", "--system", "six", "--index-url", "http://127.0.0.1:9/simple"])
+        .args([
+            "install",
+            "--system",
+            "six",
+            "--index-url",
+            "http://127.0.0.1:9/simple",
+        ])
         .env("PATH", "/usr/bin:/bin"))
     .failure();
     result.assert_stderr_contains("is externally managed (PEP 668)");
     result.assert_stderr_contains("--break-system-packages");
     // Refused before any lock file or package was written.
     assert!(!Path::new("/usr/lib/python3/dist-packages/.rvenv.lock").exists());
-    assert_eq!(std::fs::read_dir("/usr/lib/python3.11").unwrap().count(), stdlib_before);
+    assert_eq!(
+        std::fs::read_dir("/usr/lib/python3.11").unwrap().count(),
+        stdlib_before
+    );
 }
