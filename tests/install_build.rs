@@ -118,7 +118,7 @@ fn an_sdist_only_package_is_built_installed_and_its_wheel_cached() {
             .command()
             .args(["install", "--venv"])
             .arg(&other)
-            .args(["-i", &server.url(), "sdonly"]),
+            .args(["-i", &server.url(), "sdonly", "-v"]),
     )
     .success();
     run.assert_stderr_line("Cached sdonly==1.0");

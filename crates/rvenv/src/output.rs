@@ -66,6 +66,7 @@ impl Printer {
         Progress {
             bar,
             plain: !self.bars && !self.quiet && log_steps,
+            verbose: self.verbose,
         }
     }
 }
@@ -74,12 +75,23 @@ impl Printer {
 pub struct Progress {
     bar: ProgressBar,
     plain: bool,
+    verbose: bool,
 }
 
 impl Progress {
     /// One step done, with a line for logs (`Downloaded numpy-2.1.0-...whl (15.2 MiB)`).
     pub fn step(&self, line: impl AsRef<str>) {
         if self.plain {
+            eprintln!("{}", line.as_ref());
+        }
+        self.bar.set_message(line.as_ref().to_string());
+        self.bar.inc(1);
+    }
+
+    /// One step done that is not worth a log line of its own (a cache hit): it moves the bar,
+    /// and is logged only with `-v`.
+    pub fn step_detail(&self, line: impl AsRef<str>) {
+        if self.plain && self.verbose {
             eprintln!("{}", line.as_ref());
         }
         self.bar.set_message(line.as_ref().to_string());

@@ -35,8 +35,12 @@ pub async fn fetch_all(
             async move {
                 if provider.needs_source(package) {
                     let prepared = provider.wheel(package).await.map_err(anyhow::Error::new)?;
-                    let verb = if prepared.built { "Built" } else { "Cached" };
-                    progress.step(format!("{verb} {}=={}", package.name, package.version));
+                    let line = format!("{}=={}", package.name, package.version);
+                    if prepared.built {
+                        progress.step(format!("Built {line}"));
+                    } else {
+                        progress.step_detail(format!("Cached {line}"));
+                    }
                     return Ok(prepared);
                 }
                 let (wheel, downloaded) = fetch_one(
@@ -52,7 +56,9 @@ pub async fn fetch_all(
                         package.candidate.file.filename,
                         human_bytes(bytes)
                     )),
-                    None => progress.step(format!("Cached {}", package.candidate.file.filename)),
+                    None => {
+                        progress.step_detail(format!("Cached {}", package.candidate.file.filename))
+                    }
                 }
                 Ok::<_, anyhow::Error>(PreparedWheel::cached(wheel))
             }
