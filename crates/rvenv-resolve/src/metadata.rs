@@ -79,8 +79,9 @@ pub fn parse_metadata(bytes: &[u8]) -> Result<CoreMetadata, String> {
 /// Parses one PEP 508 requirement from untrusted text (metadata from an index or an archive).
 ///
 /// pep508_rs 0.9 panics on some malformed input instead of returning an error: a name or an
-/// extra ending in `-`, `_` or `.` followed by more text (`lib..>=1`), non-ASCII text in a
-/// marker, and it recurses once per `(` of a marker. Such text is refused here first.
+/// extra ending in `-`, `_` or `.` followed by more text (`lib..>=1`), non-ASCII text (its error
+/// messages slice the text by bytes), and it recurses once per `(` of a marker. Such text is
+/// refused here first. PEP 508 is ASCII throughout (URLs are percent-encoded).
 pub fn parse_requirement(text: &str) -> Result<Requirement, String> {
     check_pep508_text(text)?;
     Requirement::from_str(text).map_err(|err| err.to_string())
@@ -90,6 +91,11 @@ pub fn parse_requirement(text: &str) -> Result<Requirement, String> {
 const MAX_MARKER_DEPTH: usize = 32;
 
 fn check_pep508_text(text: &str) -> Result<(), String> {
+    if let Some(c) = text.chars().find(|c| !c.is_ascii()) {
+        return Err(format!(
+            "a requirement may only contain ASCII characters, found `{c}`"
+        ));
+    }
     let is_name_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
     let leading_name = |text: &str| -> String {
         let end = text.find(|c: char| !is_name_char(c)).unwrap_or(text.len());
@@ -112,9 +118,6 @@ fn check_pep508_text(text: &str) -> Result<(), String> {
         }
     }
     if let Some((_, marker)) = text.split_once(';') {
-        if !marker.is_ascii() {
-            return Err("a marker may only contain ASCII characters".into());
-        }
         let mut depth = 0usize;
         for c in marker.chars() {
             match c {
@@ -174,6 +177,8 @@ mod tests {
             ("lib[extra_, b]", "the extra `extra_`"),
             ("lib [ a , b. ]", "the extra `b.`"),
             ("lib; python_version == '\u{e9}'", "ASCII"),
+            // Found by the fuzzer: pep508_rs's error message cut a character in two.
+            ("licccc[cccc\u{fffd}\u{fffd} text", "ASCII"),
             (deep.as_str(), "nest parentheses"),
         ] {
             let err = parse_requirement(text).unwrap_err();
