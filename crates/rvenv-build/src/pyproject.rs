@@ -8,6 +8,7 @@ use std::str::FromStr;
 use fs_err as fs;
 use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{ExtraName, MarkerTree, PackageName, Requirement};
+use rvenv_resolve::parse_requirement;
 use rvenv_resolve::CoreMetadata;
 use serde::Deserialize;
 
@@ -110,7 +111,8 @@ impl Pyproject {
                 let requires = requires
                     .iter()
                     .map(|text| {
-                        Requirement::from_str(text).map_err(|err| {
+                        // Guarded parse: pep508_rs panics on some malformed names.
+                        parse_requirement(text).map_err(|err| {
                             invalid(format!(
                                 "invalid [build-system] requirement `{text}`: {err}"
                             ))
@@ -194,7 +196,7 @@ impl Pyproject {
             })
             .transpose()?;
         let parse = |text: &String| {
-            Requirement::from_str(text)
+            parse_requirement(text)
                 .map_err(|err| invalid(format!("invalid dependency `{text}`: {err}")))
         };
         let mut requires_dist = project
@@ -400,5 +402,20 @@ mod tests {
             .static_metadata(&dir.path().join("pyproject.toml"))
             .unwrap_err();
         assert!(err.to_string().contains("`bad req!`"), "{err}");
+    }
+
+    /// pep508_rs panics on some malformed names; a downloaded sdist must not crash rvenv.
+    #[test]
+    fn requirements_that_would_crash_the_parser_are_errors() {
+        let err = read("[build-system]\nrequires = [\"lib..>=1\"]\nbuild-backend = \"b\"\n")
+            .expect_err("refused");
+        assert!(err.to_string().contains("`lib..>=1`"), "{err}");
+        let (dir, pyproject) =
+            read("[project]\nname = \"x\"\nversion = \"1\"\ndependencies = [\"lib..>=1\"]\n")
+                .unwrap();
+        let err = pyproject
+            .static_metadata(&dir.path().join("pyproject.toml"))
+            .unwrap_err();
+        assert!(err.to_string().contains("`lib..>=1`"), "{err}");
     }
 }

@@ -6,7 +6,6 @@ use std::str::FromStr;
 use std::sync::{Mutex, MutexGuard};
 
 use fs_err as fs;
-use pep508_rs::Requirement;
 use rvenv_resolve::CoreMetadata;
 use rvenv_venv::{Environment, Interpreter};
 
@@ -336,14 +335,15 @@ impl SourceBuild {
         let extra = self.frontend.call_for_requires(&base, hook)?;
         let mut all = requires.clone();
         for text in extra {
-            let requirement =
-                Requirement::from_str(&text).map_err(|err| Error::InvalidBuildRequirement {
+            let requirement = rvenv_resolve::parse_requirement(&text).map_err(|err| {
+                Error::InvalidBuildRequirement {
                     package: self.package().to_string(),
                     backend: self.build_system().backend.clone(),
                     hook: hook.name(),
                     requirement: text.clone(),
                     reason: err.to_string(),
-                })?;
+                }
+            })?;
             all.push(requirement);
         }
         if normalized(&all) == normalized(requires) {
