@@ -100,7 +100,6 @@ fn a_missing_metadata_file_falls_back_to_the_wheel() {
 /// (`DistFile` has no field for it), so a corrupted metadata file is read as it is: here the
 /// flipped byte breaks a field name; elsewhere it could change a dependency unnoticed.
 #[test]
-#[ignore = "known gap: PEP 658 metadata hashes are not checked (see docs/reliability.md)"]
 fn a_corrupted_metadata_file_is_caught_by_its_hash() {
     let server = index()
         .fault(FaultRule::always(METADATA, Fault::CorruptBody))

@@ -258,6 +258,7 @@ mod tests {
             requires_python: Some(VersionSpecifiers::from_str(">=3.8").unwrap()),
             yanked: Some("oops".into()),
             has_metadata_file: true,
+            metadata_hashes: Vec::new(),
         }
     }
 

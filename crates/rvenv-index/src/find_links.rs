@@ -119,6 +119,7 @@ fn list_directory(dir: &Path) -> Result<Vec<DistFile>, IndexError> {
             requires_python: None,
             yanked: None,
             has_metadata_file: false,
+            metadata_hashes: Vec::new(),
         });
     }
     files.sort_by(|a, b| a.filename.cmp(&b.filename));

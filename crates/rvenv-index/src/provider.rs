@@ -378,7 +378,10 @@ impl ProviderInner {
             url.set_path(&format!("{}.metadata", file.url.path()));
             let response = self.client.get_bytes(&url, Default::default()).await?;
             match response.status {
-                status if status.is_success() => return Ok(response.body),
+                status if status.is_success() => {
+                    check_metadata_hash(file, &url, &response.body)?;
+                    return Ok(response.body);
+                }
                 // The index promised a metadata file it does not have: read the wheel instead.
                 StatusCode::NOT_FOUND => {}
                 status => return Err(self.client.status_error(&response.url, status)),
@@ -444,4 +447,25 @@ async fn read_wheel_metadata(path: PathBuf, filename: String) -> Result<Vec<u8>,
     tokio::task::spawn_blocking(move || metadata_from_wheel_file(&path, &filename))
         .await
         .map_err(|err| IndexError::Io(std::io::Error::other(err)))?
+}
+
+/// PEP 658: the index may give the sha256 of a metadata file; a file that does not match is an
+/// error, as for any download (a flipped byte could change a dependency unnoticed).
+fn check_metadata_hash(file: &DistFile, url: &Url, body: &[u8]) -> Result<(), IndexError> {
+    let Some(expected) = file
+        .metadata_hashes
+        .iter()
+        .find(|hash| hash.algorithm == "sha256")
+    else {
+        return Ok(());
+    };
+    let actual = hex(&Sha256::digest(body));
+    if expected.digest.eq_ignore_ascii_case(&actual) {
+        return Ok(());
+    }
+    Err(IndexError::HashMismatch {
+        url: redact_url(url),
+        expected: expected.digest.clone(),
+        actual,
+    })
 }

@@ -91,8 +91,8 @@ enum JsonYanked<'a> {
 #[serde(untagged)]
 enum JsonMetadataFlag {
     Flag(bool),
-    /// `{"sha256": "..."}`: the hashes themselves are not kept.
-    Hashes(serde::de::IgnoredAny),
+    /// `{"sha256": "..."}`.
+    Hashes(std::collections::BTreeMap<String, String>),
 }
 
 impl JsonMetadataFlag {
@@ -101,6 +101,30 @@ impl JsonMetadataFlag {
             JsonMetadataFlag::Flag(flag) => *flag,
             JsonMetadataFlag::Hashes(_) => true,
         }
+    }
+
+    fn hashes(&self) -> Vec<Hash> {
+        match self {
+            JsonMetadataFlag::Flag(_) => Vec::new(),
+            JsonMetadataFlag::Hashes(hashes) => hashes
+                .iter()
+                .map(|(algorithm, digest)| Hash {
+                    algorithm: algorithm.to_ascii_lowercase(),
+                    digest: digest.to_ascii_lowercase(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The value of an HTML `data-core-metadata` attribute: `true`, or `sha256=<hex>`.
+fn html_metadata_hashes(value: &str) -> Vec<Hash> {
+    match value.trim().split_once('=') {
+        Some((algorithm, digest)) if !digest.is_empty() => vec![Hash {
+            algorithm: algorithm.to_ascii_lowercase(),
+            digest: digest.to_ascii_lowercase(),
+        }],
+        _ => Vec::new(),
     }
 }
 
@@ -127,6 +151,7 @@ struct ListedFile<'a> {
     requires_python: Option<Cow<'a, str>>,
     yanked: Option<Cow<'a, str>>,
     has_metadata_file: bool,
+    metadata_hashes: Vec<Hash>,
     size: Option<u64>,
 }
 
@@ -146,10 +171,14 @@ impl<'a> ListedFile<'a> {
             Some(JsonYanked::Flag(true)) => Some(Cow::Borrowed("")),
             Some(JsonYanked::Reason(reason)) => Some(reason),
         };
-        let has_metadata_file = file
-            .core_metadata
-            .or(file.dist_info_metadata)
-            .is_some_and(|flag| flag.present());
+        let metadata_flag = file.core_metadata.or(file.dist_info_metadata);
+        let has_metadata_file = metadata_flag
+            .as_ref()
+            .is_some_and(JsonMetadataFlag::present);
+        let metadata_hashes = metadata_flag
+            .as_ref()
+            .map(JsonMetadataFlag::hashes)
+            .unwrap_or_default();
         Some(ListedFile {
             filename: file.filename,
             kind,
@@ -158,6 +187,7 @@ impl<'a> ListedFile<'a> {
             requires_python: file.requires_python,
             yanked,
             has_metadata_file,
+            metadata_hashes,
             size: file.size,
         })
     }
@@ -206,9 +236,15 @@ fn list_html<'a>(html: &'a str, page_url: &Url) -> (Vec<ListedFile<'a>>, Url) {
         let Some(kind) = file_kind(&filename) else {
             return;
         };
-        let has_metadata_file = attribute(attributes, "data-core-metadata")
-            .or_else(|| attribute(attributes, "data-dist-info-metadata"))
+        let metadata_value = attribute(attributes, "data-core-metadata")
+            .or_else(|| attribute(attributes, "data-dist-info-metadata"));
+        let has_metadata_file = metadata_value
+            .as_deref()
             .is_some_and(|value| !value.trim().eq_ignore_ascii_case("false"));
+        let metadata_hashes = metadata_value
+            .as_deref()
+            .map(html_metadata_hashes)
+            .unwrap_or_default();
         files.push(ListedFile {
             filename,
             kind,
@@ -217,6 +253,7 @@ fn list_html<'a>(html: &'a str, page_url: &Url) -> (Vec<ListedFile<'a>>, Url) {
             requires_python: value("data-requires-python"),
             yanked: value("data-yanked"),
             has_metadata_file,
+            metadata_hashes,
             size: None,
         });
     });
@@ -309,6 +346,7 @@ fn build_files(
             requires_python,
             yanked: file.yanked.as_deref().map(str::to_string),
             has_metadata_file: file.has_metadata_file,
+            metadata_hashes: file.metadata_hashes.clone(),
         });
     }
     files
@@ -387,6 +425,13 @@ mod tests {
         assert_eq!(wheel.hashes[0].digest, "abcdef");
         assert_eq!(wheel.requires_python.as_ref().unwrap().to_string(), ">=3.8");
         assert!(wheel.has_metadata_file);
+        assert_eq!(
+            wheel.metadata_hashes,
+            vec![Hash {
+                algorithm: "sha256".into(),
+                digest: "1234".into()
+            }]
+        );
         assert_eq!(wheel.yanked, None);
         assert_eq!(wheel.size, Some(1234));
 
@@ -398,6 +443,7 @@ mod tests {
         );
         assert_eq!(sdist.hashes[0].digest, "beef");
         assert!(sdist.has_metadata_file);
+        assert!(sdist.metadata_hashes.is_empty(), "`true` carries no hash");
         assert_eq!(sdist.yanked.as_deref(), Some("broken build"));
         assert_eq!(sdist.requires_python, None);
 
@@ -504,6 +550,17 @@ mod tests {
             ">=3.8, <4"
         );
         assert!(wheel.has_metadata_file);
+        assert_eq!(
+            wheel.metadata_hashes,
+            vec![Hash {
+                algorithm: "sha256".into(),
+                digest: "ff".into()
+            }]
+        );
+        assert!(
+            files[1].metadata_hashes.is_empty(),
+            "a bare attribute carries no hash"
+        );
         assert_eq!(wheel.yanked, None);
         assert_eq!(files[1].yanked.as_deref(), Some("bad & broken"));
         assert!(files[1].has_metadata_file);

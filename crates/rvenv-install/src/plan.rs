@@ -70,6 +70,7 @@ mod tests {
             requires_python: None,
             yanked: None,
             has_metadata_file: false,
+            metadata_hashes: Vec::new(),
         };
         ResolvedPackage {
             candidate: Candidate {

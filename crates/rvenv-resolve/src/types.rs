@@ -38,6 +38,8 @@ pub struct DistFile {
     pub yanked: Option<String>,
     /// PEP 658/714: the index serves `<url>.metadata`.
     pub has_metadata_file: bool,
+    /// The hashes of that metadata file, when the index gives them; checked on download.
+    pub metadata_hashes: Vec<Hash>,
 }
 
 /// A version of a project the target can install, with the file chosen for it.

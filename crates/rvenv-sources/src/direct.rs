@@ -67,6 +67,7 @@ impl DirectDist {
                 requires_python: None,
                 yanked: None,
                 has_metadata_file: false,
+                metadata_hashes: Vec::new(),
             },
         }
     }
@@ -226,6 +227,7 @@ impl Builds {
             requires_python: None,
             yanked: None,
             has_metadata_file: false,
+            metadata_hashes: Vec::new(),
         };
         if is_wheel {
             return self.prepare_wheel(request, file).await;

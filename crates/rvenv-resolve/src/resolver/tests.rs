@@ -143,6 +143,7 @@ impl FakeIndex {
             requires_python: None,
             yanked: release.yanked.then(String::new),
             has_metadata_file: true,
+            metadata_hashes: Vec::new(),
         }
     }
 }
