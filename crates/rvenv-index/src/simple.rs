@@ -238,13 +238,9 @@ fn list_html<'a>(html: &'a str, page_url: &Url) -> (Vec<ListedFile<'a>>, Url) {
         };
         let metadata_value = attribute(attributes, "data-core-metadata")
             .or_else(|| attribute(attributes, "data-dist-info-metadata"));
-        let has_metadata_file = metadata_value
-            .as_deref()
-            .is_some_and(|value| !value.trim().eq_ignore_ascii_case("false"));
-        let metadata_hashes = metadata_value
-            .as_deref()
-            .map(html_metadata_hashes)
-            .unwrap_or_default();
+        let has_metadata_file =
+            metadata_value.is_some_and(|value| !value.trim().eq_ignore_ascii_case("false"));
+        let metadata_hashes = metadata_value.map(html_metadata_hashes).unwrap_or_default();
         files.push(ListedFile {
             filename,
             kind,
