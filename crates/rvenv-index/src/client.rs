@@ -97,6 +97,7 @@ impl IndexClient {
             .redirect(reqwest::redirect::Policy::none())
             .gzip(true)
             .pool_max_idle_per_host(32)
+            .dns_resolver(Arc::new(crate::dns::SharedResolver::default()))
             .build()
             .map_err(IndexError::ClientBuild)?;
         let limit = Arc::new(Semaphore::new(options.max_concurrent_requests.max(1)));

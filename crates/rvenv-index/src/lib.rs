@@ -11,6 +11,7 @@
 mod auth;
 mod cache;
 mod client;
+mod dns;
 mod error;
 mod filename;
 mod filter;
