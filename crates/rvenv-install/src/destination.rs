@@ -1,21 +1,24 @@
 //! The destination the install core hands files to: it places them (link or write), remembers
 //! everything it changed so a failed install can be undone, and collects the RECORD rows.
 
-use std::collections::{HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use fs_err::os::unix::fs::OpenOptionsExt;
+use rayon::prelude::*;
 
 use crate::error::Result;
-use crate::link::{LinkMode, Linker};
+use crate::link::Linker;
 use crate::record::{entry_for_bytes, render_record, RecordEntry};
 
 /// Files placed for one distribution, undone on [`Destination::rollback`].
 pub(crate) struct Destination {
     /// The directory holding the `.dist-info`; RECORD paths are relative to it.
     record_base: PathBuf,
-    linker: Linker,
+    linker: Arc<Linker>,
     /// Files we created, in order, with the index of their RECORD row.
     written: HashMap<PathBuf, usize>,
     written_order: Vec<PathBuf>,
@@ -33,10 +36,16 @@ pub(crate) struct Destination {
 }
 
 impl Destination {
-    pub(crate) fn new(record_base: &Path, link_mode: LinkMode) -> Self {
+    #[cfg(test)]
+    pub(crate) fn new(record_base: &Path, link_mode: crate::link::LinkMode) -> Self {
+        Destination::with_linker(record_base, Arc::new(Linker::new(link_mode)))
+    }
+
+    /// A destination sharing `linker` (and so its fallbacks) with others.
+    pub(crate) fn with_linker(record_base: &Path, linker: Arc<Linker>) -> Self {
         Destination {
             record_base: record_base.to_path_buf(),
-            linker: Linker::new(link_mode),
+            linker,
             written: HashMap::new(),
             written_order: Vec::new(),
             replaced: Vec::new(),
@@ -79,14 +88,119 @@ impl Destination {
 
     /// Where a file meant for `dest` is placed now: inside the staging directory while the
     /// `.dist-info` is not published.
-    fn actual_path(&self, dest: &Path) -> PathBuf {
+    fn actual_path<'p>(&self, dest: &'p Path) -> Cow<'p, Path> {
         match &self.dist_info {
             Some((dist_info, staging)) => match dest.strip_prefix(dist_info) {
-                Ok(relative) => staging.join(relative),
-                Err(_) => dest.to_path_buf(),
+                Ok(relative) => Cow::Owned(staging.join(relative)),
+                Err(_) => Cow::Borrowed(dest),
             },
-            None => dest.to_path_buf(),
+            None => Cow::Borrowed(dest),
         }
+    }
+
+    /// Links many files at once, the fast way: every directory they need is created first (each
+    /// once, parents first), then the files are linked in parallel (a big wheel is spread over
+    /// all cores). A file that cannot be linked straight away (a file in the way, a directory
+    /// that could not be made in advance) takes the careful path of [`Destination::link`].
+    /// The destinations must be distinct and not yet written by this destination.
+    pub(crate) fn link_all(&mut self, items: Vec<LinkItem>) -> Result<()> {
+        let actual: Vec<Cow<Path>> = items.iter().map(|i| self.actual_path(&i.dest)).collect();
+        let dirs = self.needed_dirs(&actual);
+        self.make_dirs(dirs)?;
+
+        let linker = &self.linker;
+        let outcomes: Vec<std::io::Result<()>> = actual
+            .par_iter()
+            .zip(&items)
+            .with_min_len(LINKS_PER_TASK)
+            .map(|(actual, item)| linker.link(&item.source, actual))
+            .collect();
+        drop(actual);
+
+        let mut first_error = None;
+        let mut retry = Vec::new();
+        for (item, outcome) in items.into_iter().zip(outcomes) {
+            match outcome {
+                Ok(()) => self.remember_link(item),
+                Err(err)
+                    if matches!(
+                        err.kind(),
+                        std::io::ErrorKind::NotFound | std::io::ErrorKind::AlreadyExists
+                    ) =>
+                {
+                    retry.push(item)
+                }
+                // Everything placed is remembered first, so a rollback removes it.
+                Err(err) => {
+                    first_error.get_or_insert(err);
+                }
+            }
+        }
+        if let Some(err) = first_error {
+            return Err(err.into());
+        }
+        for item in retry {
+            let actual = self.make_room(&item.dest)?;
+            self.linker.link(&item.source, &actual)?;
+            self.remember_link(item);
+        }
+        Ok(())
+    }
+
+    /// The parent directories of `files` with their ancestors inside the record base (where
+    /// nearly every file goes), sorted so parents come first.
+    fn needed_dirs<'p>(&self, files: &'p [Cow<Path>]) -> BTreeSet<&'p Path> {
+        let mut dirs = BTreeSet::new();
+        let mut previous: Option<&Path> = None;
+        for file in files {
+            let Some(parent) = file.parent() else {
+                continue;
+            };
+            if previous == Some(parent) {
+                continue;
+            }
+            previous = Some(parent);
+            let mut current = Some(parent);
+            while let Some(dir) = current {
+                if dir == self.record_base || !dirs.insert(dir) {
+                    break;
+                }
+                current = dir.parent().filter(|up| up.starts_with(&self.record_base));
+            }
+        }
+        dirs
+    }
+
+    /// Creates `dirs` (sorted, parents first) where missing, remembering the ones made.
+    fn make_dirs(&mut self, dirs: BTreeSet<&Path>) -> Result<()> {
+        for dir in dirs {
+            if self.known_dirs.contains(dir) {
+                continue;
+            }
+            match std::fs::create_dir(dir) {
+                Ok(()) => {
+                    self.created_dirs.push(dir.to_path_buf());
+                    self.known_dirs.insert(dir.to_path_buf());
+                }
+                // A directory already (or a file: linking into it then fails and says so).
+                Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+                    self.known_dirs.insert(dir.to_path_buf());
+                }
+                // A parent outside the record base is missing: the careful way.
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => self.create_dirs(dir)?,
+                Err(err) => return Err(fs_err_io(err, "create directory", dir).into()),
+            }
+        }
+        Ok(())
+    }
+
+    fn remember_link(&mut self, item: LinkItem) {
+        let entry = RecordEntry {
+            path: item.record_path,
+            hash: item.hash,
+            size: Some(item.size),
+        };
+        self.remember_owned(item.dest, entry);
     }
 
     /// Links `source` to `dest`, recording the hash and size the wheel's RECORD gave for it.
@@ -171,28 +285,40 @@ impl Destination {
     }
 
     /// Undoes everything: removes what we wrote, puts replaced files back, removes the
-    /// directories we created (if empty).
-    pub(crate) fn rollback(self) {
+    /// directories we created (if empty). Returns the directories it made that are not empty
+    /// (another install running alongside put files there).
+    pub(crate) fn rollback(self) -> Vec<PathBuf> {
         for path in self.written_order.iter().rev() {
             let _ = fs_err::remove_file(self.actual_path(path));
         }
         for (original, aside) in self.replaced.iter().rev() {
             let _ = fs_err::rename(aside, original);
         }
+        let mut left = Vec::new();
         for dir in self.created_dirs.iter().rev() {
-            let _ = fs_err::remove_dir(dir);
+            if std::fs::remove_dir(dir).is_err() && dir.is_dir() {
+                left.push(dir.clone());
+            }
         }
         if let Some((original, aside)) = &self.replaced_dist_info {
             let _ = fs_err::rename(aside, original);
         }
+        left
     }
 
     fn remember(&mut self, dest: &Path, entry: RecordEntry) {
         match self.written.get(dest) {
             Some(&index) => self.record[index] = entry,
+            None => self.remember_owned(dest.to_path_buf(), entry),
+        }
+    }
+
+    fn remember_owned(&mut self, dest: PathBuf, entry: RecordEntry) {
+        match self.written.get(&dest) {
+            Some(&index) => self.record[index] = entry,
             None => {
-                self.written.insert(dest.to_path_buf(), self.record.len());
-                self.written_order.push(dest.to_path_buf());
+                self.written.insert(dest.clone(), self.record.len());
+                self.written_order.push(dest);
                 self.record.push(entry);
             }
         }
@@ -204,7 +330,7 @@ impl Destination {
     /// Returns where the file goes now (see [`Destination::stage_dist_info`]).
     fn make_room(&mut self, dest: &Path) -> Result<PathBuf> {
         let own = self.written.contains_key(dest);
-        let dest = self.actual_path(dest);
+        let dest = self.actual_path(dest).into_owned();
         if let Some(parent) = dest.parent() {
             self.create_dirs(parent)?;
         }
@@ -264,14 +390,40 @@ impl Destination {
         Ok(())
     }
 
-    fn record_path(&self, path: &Path) -> String {
+    pub(crate) fn record_path(&self, path: &Path) -> String {
         relative_path(path, &self.record_base)
     }
+}
+
+/// How many links one parallel task makes at least: small wheels stay on one thread.
+const LINKS_PER_TASK: usize = 128;
+
+/// A file for [`Destination::link_all`]: where from, where to, and its RECORD row.
+#[derive(Debug)]
+pub(crate) struct LinkItem {
+    pub source: PathBuf,
+    pub dest: PathBuf,
+    /// `dest` as RECORD names it (relative to the record base).
+    pub record_path: String,
+    /// The hash and size the wheel's RECORD gives.
+    pub hash: String,
+    pub size: u64,
+}
+
+/// An IO error that names the operation and the path, as fs-err's do.
+fn fs_err_io(err: std::io::Error, operation: &str, path: &Path) -> std::io::Error {
+    std::io::Error::new(
+        err.kind(),
+        format!("failed to {operation} `{}`: {err}", path.display()),
+    )
 }
 
 /// `path` relative to `base` (both absolute, already normalized), `/`-separated, with `..` where
 /// `path` is outside `base`: how RECORD names scripts (`../../../bin/tool`).
 pub(crate) fn relative_path(path: &Path, base: &Path) -> String {
+    if let Some(relative) = path.strip_prefix(base).ok().and_then(Path::to_str) {
+        return relative.to_string();
+    }
     let path: Vec<Component> = path.components().collect();
     let base: Vec<Component> = base.components().collect();
     let common = path
@@ -291,6 +443,7 @@ pub(crate) fn relative_path(path: &Path, base: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::link::LinkMode;
 
     #[test]
     fn relative_paths_climb_out_of_site_packages() {

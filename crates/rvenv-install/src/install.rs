@@ -18,17 +18,19 @@
 //! Step 1 is [`crate::unpack_wheel`]; 2e never arises because `.data/` is never copied; 2f is
 //! [`crate::compile_installed`], run once over all wheels.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use rvenv_venv::Scheme;
 
-use crate::destination::Destination;
+use crate::destination::{Destination, LinkItem};
 use crate::entry_points::EntryPoint;
 use crate::error::{Error, Result};
 use crate::inventory::InstalledDist;
 use crate::launcher::{launcher, rewrite_python_shebang};
-use crate::link::LinkMode;
+use crate::link::{LinkMode, Linker};
 use crate::uninstall::finish_interrupted_removals;
 use crate::wheel::{normalize_name, ValidatedWheel};
 
@@ -76,7 +78,31 @@ pub fn install_wheel(
     options: &InstallOptions,
 ) -> Result<InstalledDist> {
     finish_removals_for(&[wheel], target)?;
-    install_one(wheel, target, options)
+    install_one(wheel, target, options, &Linkers::default())
+}
+
+/// One [`Linker`] per link mode, shared by the wheels of one install: a filesystem that refuses
+/// clones is asked once, not once per wheel.
+struct Linkers([Arc<Linker>; 3]);
+
+impl Default for Linkers {
+    fn default() -> Self {
+        Linkers(
+            [LinkMode::Clone, LinkMode::Hardlink, LinkMode::Copy]
+                .map(|mode| Arc::new(Linker::new(mode))),
+        )
+    }
+}
+
+impl Linkers {
+    fn get(&self, mode: LinkMode) -> Arc<Linker> {
+        let index = match mode {
+            LinkMode::Clone => 0,
+            LinkMode::Hardlink => 1,
+            LinkMode::Copy => 2,
+        };
+        Arc::clone(&self.0[index])
+    }
 }
 
 /// A killed earlier run may have left removals of these projects half-done: finish them
@@ -95,7 +121,22 @@ fn install_one(
     wheel: &ValidatedWheel,
     target: &InstallTarget,
     options: &InstallOptions,
+    linkers: &Linkers,
 ) -> Result<InstalledDist> {
+    let (dist, destination) = install_uncommitted(wheel, target, options, linkers)?;
+    destination.commit();
+    Ok(dist)
+}
+
+/// Installs one wheel and returns what it did, not yet committed: files it replaced are kept
+/// aside until [`Destination::commit`], so [`Destination::rollback`] can still undo it all. On
+/// error it is rolled back already.
+fn install_uncommitted(
+    wheel: &ValidatedWheel,
+    target: &InstallTarget,
+    options: &InstallOptions,
+    linkers: &Linkers,
+) -> Result<(InstalledDist, Destination)> {
     // > Root-Is-Purelib: true [...] the root of the archive is installed into purelib; otherwise
     // > into platlib. The .dist-info directory goes with the root.
     let lib_dir = if wheel.root_is_purelib {
@@ -109,18 +150,18 @@ fn install_one(
     if fs_err::symlink_metadata(&staging).is_ok() {
         fs_err::remove_dir_all(&staging)?;
     }
-    let mut destination = Destination::new(lib_dir, options.link_mode);
+    let mut destination = Destination::with_linker(lib_dir, linkers.get(options.link_mode));
     destination.stage_dist_info(&dist_info, &staging);
     let spread = spread(wheel, target, options, lib_dir, &mut destination)
         .and_then(|dist| destination.publish_dist_info().map(|()| dist));
     match spread {
         Ok(dist) => {
             let installed_files = destination.written_files();
-            destination.commit();
-            Ok(InstalledDist {
+            let dist = InstalledDist {
                 installed_files,
                 ..dist
-            })
+            };
+            Ok((dist, destination))
         }
         Err(err) => {
             destination.rollback();
@@ -133,61 +174,42 @@ fn install_one(
 /// so no tool lists the distribution) and renamed into place once every file is there.
 pub(crate) const STAGING_SUFFIX: &str = ".rvenv-partial";
 
-/// Installs many wheels in parallel. If any fails, the ones that succeeded are uninstalled again,
-/// so the environment is left as it was; the first error is returned.
+/// Installs many wheels in parallel (across wheels, and across the files of a big wheel). If
+/// any fails, the ones that succeeded are rolled back too (their files removed, files they
+/// replaced put back), so the environment is left as it was; the first error is returned.
 pub fn install_wheels_parallel(
     wheels: &[(&ValidatedWheel, InstallOptions)],
     target: &InstallTarget,
 ) -> Result<Vec<InstalledDist>> {
     let all: Vec<&ValidatedWheel> = wheels.iter().map(|(wheel, _)| *wheel).collect();
     finish_removals_for(&all, target)?;
-    let results: Vec<Result<InstalledDist>> = wheels
+    let linkers = Linkers::default();
+    let results: Vec<Result<(InstalledDist, Destination)>> = wheels
         .par_iter()
-        .map(|(wheel, options)| install_one(wheel, target, options))
+        .map(|(wheel, options)| install_uncommitted(wheel, target, options, &linkers))
         .collect();
     if results.iter().all(Result::is_ok) {
-        return results.into_iter().collect();
+        let mut installed = Vec::with_capacity(results.len());
+        for (dist, destination) in results.into_iter().flatten() {
+            destination.commit();
+            installed.push(dist);
+        }
+        return Ok(installed);
     }
     let mut first_error = None;
-    for result in results {
+    let mut left_dirs = Vec::new();
+    for result in results.into_iter().rev() {
         match result {
-            Ok(dist) => {
-                // The `.dist-info` first: never a listed distribution with files missing.
-                let _ = fs_err::remove_dir_all(&dist.dist_info);
-                for file in dist.installed_files.iter().rev() {
-                    let _ = fs_err::remove_file(file);
-                    remove_empty_parents(file, &target.scheme);
-                }
-            }
-            Err(err) => {
-                first_error.get_or_insert(err);
-            }
+            Ok((_, destination)) => left_dirs.extend(destination.rollback()),
+            Err(err) => first_error = Some(err),
         }
+    }
+    // A directory one wheel made may have held another's files when it was rolled back.
+    left_dirs.sort_by_key(|dir| std::cmp::Reverse(dir.components().count()));
+    for dir in left_dirs {
+        let _ = fs_err::remove_dir(dir);
     }
     Err(first_error.unwrap_or_else(|| std::io::Error::other("install failed").into()))
-}
-
-/// Removes the directories above `file` that are left empty, up to (not including) the
-/// scheme's own directories.
-fn remove_empty_parents(file: &Path, scheme: &Scheme) {
-    let stops = [
-        &scheme.purelib,
-        &scheme.platlib,
-        &scheme.scripts,
-        &scheme.data,
-        &scheme.include,
-    ];
-    let mut dir = file.parent();
-    while let Some(current) = dir {
-        if stops.iter().any(|stop| current == stop.as_path()) || !current.starts_with(&scheme.data)
-        {
-            break;
-        }
-        if fs_err::remove_dir(current).is_err() {
-            break;
-        }
-        dir = current.parent();
-    }
 }
 
 fn spread(
@@ -204,14 +226,29 @@ fn spread(
         message,
     };
 
-    for file in &wheel.files {
+    // Where each file goes. Most are linked together by `link_all`; scripts whose shebang is
+    // rewritten, and files that land where another file of the wheel does too, are placed one
+    // by one afterwards, in the wheel's order, so the last one wins as before.
+    let mut links: Vec<(usize, LinkItem)> = Vec::with_capacity(wheel.files.len());
+    let mut writes: Vec<(usize, PathBuf, Vec<u8>)> = Vec::new();
+    let mut mapped = 0;
+    for (index, file) in wheel.files.iter().enumerate() {
         let source = wheel.root.join(&file.path);
         let Some(inside_data) = file
             .path
             .strip_prefix(&data_dir)
             .and_then(|p| p.strip_prefix('/'))
         else {
-            destination.link(&source, &lib_dir.join(&file.path), &file.hash, file.size)?;
+            links.push((
+                index,
+                LinkItem {
+                    source,
+                    dest: lib_dir.join(&file.path),
+                    record_path: file.path.clone(),
+                    hash: file.hash.clone(),
+                    size: file.size,
+                },
+            ));
             continue;
         };
         let Some((key, relative)) = inside_data.split_once('/') else {
@@ -220,6 +257,7 @@ fn spread(
                 file.path
             )));
         };
+        mapped += 1;
         let dest = match key {
             "purelib" => scheme.purelib.join(relative),
             "platlib" => scheme.platlib.join(relative),
@@ -232,11 +270,11 @@ fn spread(
             "scripts" => {
                 let dest = scheme.scripts.join(relative);
                 let content = fs_err::read(&source)?;
-                match rewrite_python_shebang(&content, &target.python) {
-                    Some(rewritten) => destination.write(&dest, &rewritten, true)?,
-                    None => destination.link(&source, &dest, &file.hash, file.size)?,
+                if let Some(rewritten) = rewrite_python_shebang(&content, &target.python) {
+                    writes.push((index, dest, rewritten));
+                    continue;
                 }
-                continue;
+                dest
             }
             other => {
                 return Err(invalid(format!(
@@ -245,7 +283,61 @@ fn spread(
                 )))
             }
         };
-        destination.link(&source, &dest, &file.hash, file.size)?;
+        links.push((
+            index,
+            LinkItem {
+                source,
+                record_path: destination.record_path(&dest),
+                dest,
+                hash: file.hash.clone(),
+                size: file.size,
+            },
+        ));
+    }
+
+    // Paths inside the wheel are distinct, so only files mapped out of `.data/` can meet.
+    let mut one_by_one: Vec<(usize, Placement)> = Vec::new();
+    if mapped > 0 {
+        let mut seen: HashMap<&Path, usize> = HashMap::new();
+        for dest in links
+            .iter()
+            .map(|(_, item)| item.dest.as_path())
+            .chain(writes.iter().map(|(_, dest, _)| dest.as_path()))
+        {
+            *seen.entry(dest).or_default() += 1;
+        }
+        let shared: HashSet<PathBuf> = seen
+            .into_iter()
+            .filter(|(_, count)| *count > 1)
+            .map(|(dest, _)| dest.to_path_buf())
+            .collect();
+        if !shared.is_empty() {
+            let (apart, together): (Vec<_>, Vec<_>) = links
+                .into_iter()
+                .partition(|(_, item)| shared.contains(&item.dest));
+            links = together;
+            one_by_one.extend(
+                apart
+                    .into_iter()
+                    .map(|(i, item)| (i, Placement::Link(item))),
+            );
+        }
+    }
+    one_by_one.extend(
+        writes
+            .into_iter()
+            .map(|(i, dest, content)| (i, Placement::Write(dest, content))),
+    );
+    one_by_one.sort_by_key(|(index, _)| *index);
+
+    destination.link_all(links.into_iter().map(|(_, item)| item).collect())?;
+    for (_, placement) in one_by_one {
+        match placement {
+            Placement::Link(item) => {
+                destination.link(&item.source, &item.dest, &item.hash, item.size)?
+            }
+            Placement::Write(dest, content) => destination.write(&dest, &content, true)?,
+        }
     }
 
     let entry_points = &wheel.entry_points;
@@ -283,6 +375,13 @@ fn spread(
         installer: Some(options.installer.clone()),
         installed_files: Vec::new(),
     })
+}
+
+/// A file placed on its own, after the ones linked together.
+enum Placement {
+    Link(LinkItem),
+    /// A script with its `#!python` line rewritten.
+    Write(PathBuf, Vec<u8>),
 }
 
 /// pip's special case for its own launchers (and old setuptools' `easy_install`): whatever

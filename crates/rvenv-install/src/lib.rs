@@ -6,6 +6,7 @@
 //! - [`install_wheel`] / [`install_wheels_parallel`] spread the files over a [`Scheme`]
 //!   (linking from the unpacked copy), write launchers and metadata, and roll back on failure;
 //! - [`compile_installed`] compiles bytecode in worker processes of the target interpreter;
+//!   [`CompilerPool`] keeps such workers running to compile wheels as they arrive;
 //! - [`uninstall`] removes a distribution by its RECORD; [`installed_distributions`] lists them;
 //! - [`check_satisfied`] tells whether what is installed already satisfies the requirements (the
 //!   no-network fast path); [`plan`] compares a resolution with what is installed.
@@ -15,6 +16,7 @@
 //! [`Scheme`]: rvenv_venv::Scheme
 
 mod bytecode;
+mod compile_pool;
 mod destination;
 mod entry_points;
 mod error;
@@ -22,6 +24,7 @@ mod install;
 mod inventory;
 mod launcher;
 mod link;
+mod manifest;
 mod plan;
 mod record;
 mod satisfy;
@@ -33,8 +36,10 @@ mod wheel;
 mod tests;
 
 pub use bytecode::{
-    add_to_record, compile_bytecode, compile_installed, restore_bytecode, save_bytecode, Compiled,
+    add_to_record, compile_bytecode, compile_installed, restore_bytecode, save_bytecode,
+    write_bytecode_manifest, Compiled,
 };
+pub use compile_pool::{CompileJob, CompilerPool};
 pub use entry_points::{parse_entry_points, EntryPoint, EntryPoints};
 pub use error::{Error, Result};
 pub use install::{install_wheel, install_wheels_parallel, InstallOptions, InstallTarget};

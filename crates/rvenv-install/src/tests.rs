@@ -771,3 +771,205 @@ fn large_wheels_unpack_in_parallel_and_verify() {
     let full = UnpackedWheel::open(wheel.root(), "bulk", "1.0").unwrap();
     assert_eq!(full.files(), wheel.files());
 }
+
+/// A wheel big enough for the parallel link path (many files in nested directories), with
+/// every kind of `.data/` file and launchers.
+fn big_demo_wheel() -> WheelBuilder {
+    let mut builder = demo_wheel();
+    for index in 0..300 {
+        builder = builder.file(
+            &format!("demo_pkg/data/d{}/e{}/f{index}.txt", index % 7, index % 3),
+            format!("file {index}\n"),
+        );
+    }
+    builder
+}
+
+fn same_wheel(a: &ValidatedWheel, b: &ValidatedWheel) {
+    assert_eq!(a.root(), b.root());
+    assert_eq!(a.name(), b.name());
+    assert_eq!(a.version(), b.version());
+    assert_eq!(a.dist_info_dir(), b.dist_info_dir());
+    assert_eq!(a.root_is_purelib(), b.root_is_purelib());
+    assert_eq!(a.files(), b.files());
+    assert_eq!(a.entry_points(), b.entry_points());
+}
+
+#[test]
+fn the_manifest_opens_an_entry_as_the_walk_does_and_bad_ones_fall_back() {
+    let work = tempfile::tempdir().unwrap();
+    let unpacked = validated(&big_demo_wheel().build(), work.path());
+    let dir = unpacked.root().to_path_buf();
+    let manifest = dir.join(".rvenv-manifest");
+    assert!(
+        manifest.is_file(),
+        "unpack_and_validate writes the manifest"
+    );
+    let manifest_text = std::fs::read_to_string(&manifest).unwrap();
+    assert!(
+        manifest_text.contains("demo_pkg/data/d6/e2/f300.txt")
+            || manifest_text.contains("f299.txt")
+    );
+
+    let from_manifest = ValidatedWheel::open_trusted(&dir, "demo-pkg", "1.0").unwrap();
+    same_wheel(&from_manifest, &unpacked);
+    // The full check ignores the manifest: it is not part of the wheel.
+    let full = UnpackedWheel::open(&dir, "demo-pkg", "1.0").unwrap();
+    same_wheel(&full, &unpacked);
+
+    // Missing: the walk, which writes it again.
+    std::fs::remove_file(&manifest).unwrap();
+    same_wheel(
+        &ValidatedWheel::open_trusted(&dir, "demo-pkg", "1.0").unwrap(),
+        &unpacked,
+    );
+    assert_eq!(std::fs::read_to_string(&manifest).unwrap(), manifest_text);
+
+    // Cut short, or garbage: the walk again, and a good manifest replaces the bad one.
+    for bad in [&manifest_text[..manifest_text.len() / 2], "garbage"] {
+        std::fs::write(&manifest, bad).unwrap();
+        same_wheel(
+            &ValidatedWheel::open_trusted(&dir, "demo-pkg", "1.0").unwrap(),
+            &unpacked,
+        );
+        assert_eq!(std::fs::read_to_string(&manifest).unwrap(), manifest_text);
+    }
+
+    // A manifest naming another project is not believed: the walk says what is there.
+    std::fs::write(
+        &manifest,
+        manifest_text.replace("name: Demo.Pkg", "name: other"),
+    )
+    .unwrap();
+    same_wheel(
+        &ValidatedWheel::open_trusted(&dir, "demo-pkg", "1.0").unwrap(),
+        &unpacked,
+    );
+    let err = ValidatedWheel::open_trusted(&dir, "other", "1.0").unwrap_err();
+    assert!(matches!(err, Error::NameMismatch { .. }), "{err}");
+
+    // Leftover temporary manifests (a killed writer) are not wheel files either.
+    std::fs::write(dir.join(".rvenv-manifest-abc123"), "partial").unwrap();
+    std::fs::remove_file(&manifest).unwrap();
+    same_wheel(
+        &ValidatedWheel::open_trusted(&dir, "demo-pkg", "1.0").unwrap(),
+        &unpacked,
+    );
+    UnpackedWheel::open(&dir, "demo-pkg", "1.0").unwrap();
+}
+
+#[test]
+fn a_wheel_cannot_ship_a_manifest_of_its_own() {
+    let work = tempfile::tempdir().unwrap();
+    for name in [".rvenv-manifest", ".rvenv-manifest-x/evil.py"] {
+        let built = WheelBuilder::new("sneaky", "1.0")
+            .file("sneaky/__init__.py", "")
+            .file(name, "rvenv-wheel-manifest: 1\n")
+            .build();
+        let archive = built.write_to(work.path());
+        let dest = work.path().join("sneaky.unpacked");
+        let err = unpack_and_validate(&archive, &dest, "sneaky", "1.0").unwrap_err();
+        assert!(err.to_string().contains("reserved"), "{err}");
+        assert!(!dest.exists());
+    }
+}
+
+/// RECORD as installed lists every installed file with the sha256 and size of what is on disk,
+/// whether the wheel was opened from its manifest or by walking it; both installs are equal.
+#[test]
+fn installs_from_the_manifest_equal_installs_from_the_walk() {
+    let work = tempfile::tempdir().unwrap();
+    let wheel = validated(&big_demo_wheel().build(), work.path());
+    let from_manifest = ValidatedWheel::open_trusted(wheel.root(), "demo-pkg", "1.0").unwrap();
+    std::fs::remove_file(wheel.root().join(".rvenv-manifest")).unwrap();
+    let walked = ValidatedWheel::open_trusted(wheel.root(), "demo-pkg", "1.0").unwrap();
+
+    let mut trees = Vec::new();
+    for opened in [&from_manifest, &walked] {
+        // The same path both times: launchers and RECORD name it.
+        let _ = std::fs::remove_dir_all(work.path().join("venv"));
+        let venv = Venv::create(&work.path().join("venv"));
+        let options = InstallOptions {
+            link_mode: LinkMode::Hardlink,
+            requested: true,
+            ..InstallOptions::default()
+        };
+        let installed = install_wheels_parallel(&[(opened, options)], &venv.target()).unwrap();
+        let record = record_of(&venv, "demo_pkg-1.0.dist-info");
+        // Every installed file is listed, with its real hash and size.
+        let mut listed = BTreeSet::new();
+        for (path, entry) in &record {
+            let file = venv.site().join(path);
+            listed.insert(std::fs::canonicalize(&file).unwrap());
+            if entry.hash.is_empty() {
+                assert_eq!(path, "demo_pkg-1.0.dist-info/RECORD");
+                continue;
+            }
+            let content = std::fs::read(&file).unwrap();
+            let expected = RecordEntry::new(
+                path.clone(),
+                &sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&content))
+                    .into(),
+                content.len() as u64,
+            );
+            assert_eq!(entry, &expected, "{path}");
+        }
+        let written: BTreeSet<PathBuf> = installed[0]
+            .installed_files
+            .iter()
+            .map(|file| std::fs::canonicalize(file).unwrap())
+            .collect();
+        assert_eq!(listed, written);
+        // 300 data files, 16 others: 6 of the package, 4 scripts and launchers, a header, a
+        // data file, WHEEL, METADATA, entry_points.txt, INSTALLER, REQUESTED, RECORD.
+        assert_eq!(record.len(), 300 + 16);
+        trees.push(venv.files());
+    }
+    same_files(&trees[0], &trees[1]);
+}
+
+/// Like `assert_eq!` on two trees from `Venv::files`, naming the paths that differ.
+#[track_caller]
+fn same_files(a: &BTreeMap<String, (Vec<u8>, bool)>, b: &BTreeMap<String, (Vec<u8>, bool)>) {
+    let differ: Vec<&String> = a
+        .keys()
+        .chain(b.keys())
+        .filter(|path| a.get(*path) != b.get(*path))
+        .collect();
+    assert!(differ.is_empty(), "these differ: {differ:?}");
+}
+
+/// A big wheel over a tree where some directories exist and a file of another distribution is
+/// in the way: the parallel path takes the careful way for those, and a failure rolls it all
+/// back.
+#[test]
+fn parallel_links_handle_files_in_the_way_and_roll_back() {
+    let work = tempfile::tempdir().unwrap();
+    let venv = Venv::create(&work.path().join("venv"));
+    let shared = venv.site().join("demo_pkg/data/d1/e1");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::write(shared.join("f1.txt"), "someone else's\n").unwrap();
+    let before = venv.files();
+
+    let good = validated(&big_demo_wheel().build(), work.path());
+    let bad = validated(
+        &WheelBuilder::new("bad", "1.0")
+            .file("bad/__init__.py", "")
+            .data_file("bogus", "x.txt", "")
+            .build(),
+        work.path(),
+    );
+    let options = InstallOptions::default();
+    let both = [(&good, options.clone()), (&bad, options.clone())];
+    assert!(install_wheels_parallel(&both, &venv.target()).is_err());
+    same_files(&venv.files(), &before);
+
+    install_wheels_parallel(&[(&good, options)], &venv.target()).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(shared.join("f1.txt")).unwrap(),
+        "file 1\n"
+    );
+    assert!(venv.site().join("demo_pkg/data/d6/e2/f20.txt").is_file());
+    let record = record_of(&venv, "demo_pkg-1.0.dist-info");
+    assert!(record.contains_key("demo_pkg/data/d1/e1/f1.txt"));
+}

@@ -15,6 +15,7 @@ use rayon::prelude::*;
 
 use crate::entry_points::{parse_entry_points, EntryPoints};
 use crate::error::{Error, Result};
+use crate::manifest::{self, Manifest};
 use crate::record::{hash_file, parse_record, sha256_file};
 use crate::unpack::{check_relative_path, UnpackedFile, UnpackedWheel};
 
@@ -70,20 +71,83 @@ impl ValidatedWheel {
     }
 
     /// Re-opens a wheel directory that [`UnpackedWheel::validate`] accepted earlier (a published
-    /// cache entry): repeats every check except re-hashing file contents, comparing sizes only.
+    /// cache entry). With a manifest (written by [`unpack_and_validate`], or here the first time
+    /// an entry without one is opened) that is one file read: the name and version are checked
+    /// against it, the entry points parsed. Without one (or with an unusable one), every check
+    /// is repeated except re-hashing file contents, comparing sizes only.
     pub fn open_trusted(dir: &Path, expected_name: &str, expected_version: &str) -> Result<Self> {
+        if let Some(wheel) = manifest::read(dir)
+            .and_then(|manifest| from_manifest(dir, manifest, expected_name, expected_version))
+        {
+            return Ok(wheel);
+        }
         let sizes = walk(dir)?
             .into_iter()
             .map(|(path, (_, size))| (path, size))
             .collect();
-        validate(
+        let wheel = validate(
             dir,
             dir,
             &Contents::Sizes(sizes),
             expected_name,
             expected_version,
-        )
+        )?;
+        // Best effort: a read-only cache is walked every time.
+        let _ = wheel.write_manifest();
+        Ok(wheel)
     }
+
+    /// Writes the manifest [`ValidatedWheel::open_trusted`] reads into the wheel's directory,
+    /// atomically. Only for a directory that is not changed afterwards (a cache entry).
+    pub fn write_manifest(&self) -> Result<()> {
+        manifest::write(&self.root, &self.manifest())?;
+        Ok(())
+    }
+
+    fn manifest(&self) -> Manifest {
+        Manifest {
+            name: self.name.clone(),
+            version: self.version.clone(),
+            dist_info: self.dist_info.clone(),
+            root_is_purelib: self.root_is_purelib,
+            files: self.files.clone(),
+        }
+    }
+}
+
+/// A wheel from its directory's manifest, or `None` when the manifest does not fit the
+/// expectations (the walk then finds out what is wrong and says so).
+fn from_manifest(
+    dir: &Path,
+    manifest: Manifest,
+    expected_name: &str,
+    expected_version: &str,
+) -> Option<ValidatedWheel> {
+    let dir_name = manifest.dist_info.strip_suffix(".dist-info")?;
+    let dir_dist_name = dir_name.split('-').next().unwrap_or_default();
+    if !same_name(&manifest.name, expected_name)
+        || !same_version(&manifest.version, expected_version)
+        || !same_name(dir_dist_name, expected_name)
+    {
+        return None;
+    }
+    let entry_points_path = format!("{}/entry_points.txt", manifest.dist_info);
+    let entry_points = if manifest.files.iter().any(|f| f.path == entry_points_path) {
+        let text = std::fs::read_to_string(dir.join(&entry_points_path)).ok()?;
+        parse_entry_points(&text).ok()?
+    } else {
+        EntryPoints::default()
+    };
+    check_environment_files(dir, dir_name, &manifest.files, &entry_points).ok()?;
+    Some(ValidatedWheel {
+        root: dir.to_path_buf(),
+        name: manifest.name,
+        version: manifest.version,
+        dist_info: manifest.dist_info,
+        root_is_purelib: manifest.root_is_purelib,
+        files: manifest.files,
+        entry_points,
+    })
 }
 
 impl UnpackedWheel {
@@ -127,11 +191,14 @@ pub fn unpack_and_validate(
     expected_version: &str,
 ) -> Result<ValidatedWheel> {
     let unpacked = crate::unpack::unpack_wheel(archive, dest)?;
-    unpacked
+    let wheel = unpacked
         .validate(expected_name, expected_version)
         .inspect_err(|_| {
             let _ = fs_err::remove_dir_all(dest);
-        })
+        })?;
+    // Best effort: without a manifest, opening the entry walks it.
+    let _ = wheel.write_manifest();
+    Ok(wheel)
 }
 
 /// What we know about the files on disk.
@@ -166,6 +233,19 @@ fn validate(
         wheel: origin.to_path_buf(),
         message,
     };
+
+    // The manifest's name is ours: a wheel shipping one could pass off a forged manifest.
+    if let Some(path) = contents
+        .paths()
+        .into_iter()
+        .find(|path| manifest::is_manifest_name(path.split('/').next().unwrap_or_default()))
+    {
+        return Err(Error::UnsafeEntry {
+            wheel: origin.to_path_buf(),
+            entry: path.clone(),
+            reason: "the name is reserved for rvenv's cache manifest",
+        });
+    }
 
     // > `{distribution}-{version}.dist-info/` contains metadata.
     let dist_infos: BTreeSet<&str> = contents
@@ -496,7 +576,10 @@ fn walk(dir: &Path) -> Result<BTreeMap<String, (PathBuf, u64)>> {
                 .unwrap_or(&path)
                 .to_string_lossy()
                 .replace(std::path::MAIN_SEPARATOR, "/");
-            if file_type.is_dir() {
+            if current == dir && manifest::is_manifest_name(&relative) {
+                // Ours, not the wheel's (see `crate::manifest`).
+                continue;
+            } else if file_type.is_dir() {
                 pending.push(path);
             } else if file_type.is_file() {
                 let size = entry.metadata()?.len();
