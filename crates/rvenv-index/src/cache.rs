@@ -1,13 +1,15 @@
-//! The on-disk cache: simple pages as served, with their HTTP validators (`simple-v2/`), and core metadata,
-//! immutable per file URL and hash (`metadata-v1/`). Writes are atomic (temp file + rename);
-//! unreadable entries count as missing.
+//! The on-disk cache: simple pages as served, with their HTTP validators (`simple-v3/`); the
+//! candidates chosen from them for a target (`candidates-v1/`, see [`crate::stored`]); and core
+//! metadata, immutable per file URL and hash (`metadata-v1/`). Writes are atomic (temp file +
+//! rename); unreadable entries count as missing.
 
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use pep508_rs::PackageName;
 use reqwest::header::{HeaderMap, CACHE_CONTROL, CONTENT_TYPE, ETAG, LAST_MODIFIED};
-use rvenv_resolve::DistFile;
+use rvenv_resolve::{Candidates, DistFile};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use url::Url;
@@ -15,6 +17,7 @@ use url::Url;
 use crate::client::{hex, write_atomic};
 use crate::error::IndexError;
 use crate::redact::strip_credentials;
+use crate::stored::StoredCandidates;
 
 /// A project page as stored: the body as the index served it (parsed again on use, which costs
 /// less than reading back a parsed copy, and lets the parse skip the files a target cannot use)
@@ -43,11 +46,15 @@ pub(crate) struct PageHeader {
     pub content_type: Option<String>,
     /// The URL that served the page, after redirects: the base of relative links.
     pub url: String,
+    /// The body's sha256 (hex): names the page's content without reading it.
+    pub body_sha256: String,
 }
 
 impl PageHeader {
-    /// Whether the headers differ in anything that is ever read: the time of the fetch only
-    /// matters to an entry with a max-age.
+    /// Whether storing this header over `stored` would change anything that is ever read (the
+    /// header names the body by its digest, so a changed body changes it): the time of the fetch
+    /// only matters to an entry with a max-age. Rewriting a page of megabytes that the index
+    /// sent again unchanged (indexes without validators) is what this saves.
     pub fn differs_from(&self, stored: &PageHeader) -> bool {
         if self.max_age.is_none() && stored.max_age.is_none() {
             let ignoring_time = PageHeader {
@@ -57,6 +64,27 @@ impl PageHeader {
             return ignoring_time != *stored;
         }
         self != stored
+    }
+
+    /// After a 304: the stored body stays, freshness starts again.
+    pub fn revalidated(mut self, headers: &HeaderMap) -> PageHeader {
+        let control = CacheControl::parse(headers);
+        if control.max_age.is_some() {
+            self.max_age = control.max_age;
+        }
+        if let Some(etag) = headers.get(ETAG).and_then(|value| value.to_str().ok()) {
+            self.etag = Some(etag.to_string());
+        }
+        self.fetched_at = now();
+        self
+    }
+
+    /// Whether the entry may be used without asking the server.
+    pub fn is_fresh(&self) -> bool {
+        !self.no_cache
+            && self
+                .max_age
+                .is_some_and(|max_age| now().saturating_sub(self.fetched_at) < max_age)
     }
 }
 
@@ -78,6 +106,8 @@ impl CachedPage {
                 .and_then(|value: &reqwest::header::HeaderValue| value.to_str().ok())
                 .map(str::to_string)
         };
+        let found = body.is_some();
+        let body = body.map(<[u8]>::to_vec).unwrap_or_default();
         Some(CachedPage {
             header: PageHeader {
                 etag: text(ETAG),
@@ -85,41 +115,13 @@ impl CachedPage {
                 max_age: control.max_age,
                 no_cache: control.no_cache,
                 fetched_at: now(),
-                found: body.is_some(),
+                found,
                 content_type: text(CONTENT_TYPE),
                 url: url.to_string(),
+                body_sha256: body_digest(&body),
             },
-            body: body.map(<[u8]>::to_vec).unwrap_or_default(),
+            body,
         })
-    }
-
-    /// After a 304: the stored body stays, freshness starts again.
-    pub fn revalidated(mut self, headers: &HeaderMap) -> CachedPage {
-        let control = CacheControl::parse(headers);
-        if control.max_age.is_some() {
-            self.header.max_age = control.max_age;
-        }
-        if let Some(etag) = headers.get(ETAG).and_then(|value| value.to_str().ok()) {
-            self.header.etag = Some(etag.to_string());
-        }
-        self.header.fetched_at = now();
-        self
-    }
-
-    /// Whether the entry may be used without asking the server.
-    pub fn is_fresh(&self) -> bool {
-        !self.header.no_cache
-            && self
-                .header
-                .max_age
-                .is_some_and(|max_age| now().saturating_sub(self.header.fetched_at) < max_age)
-    }
-
-    /// Whether storing `self` over `stored` would change anything that is ever read. Rewriting
-    /// a page of megabytes that the index sent again unchanged (indexes without validators) is
-    /// what this saves.
-    pub fn differs_from(&self, stored: &CachedPage) -> bool {
-        self.header.differs_from(&stored.header) || self.body != stored.body
     }
 
     fn to_bytes(&self) -> Result<Vec<u8>, serde_json::Error> {
@@ -177,6 +179,11 @@ fn now() -> u64 {
         .unwrap_or(0)
 }
 
+/// The digest that names a page body ([`PageHeader::body_sha256`]).
+pub(crate) fn body_digest(body: &[u8]) -> String {
+    hex(&Sha256::digest(body))
+}
+
 fn short_hash(text: &str) -> String {
     hex(&Sha256::digest(text.as_bytes()))[..24].to_string()
 }
@@ -194,16 +201,26 @@ impl Cache {
         }
     }
 
-    fn page_path(&self, index: &Url, name: &PackageName) -> PathBuf {
+    pub(crate) fn page_path(&self, index: &Url, name: &PackageName) -> PathBuf {
         let index_key = short_hash(strip_credentials(index).as_str());
         self.root
-            .join("simple-v2")
+            .join("simple-v3")
             .join(index_key)
             .join(format!("{name}.json"))
     }
 
     pub fn read_page(&self, index: &Url, name: &PackageName) -> Option<CachedPage> {
-        CachedPage::from_bytes(fs_err::read(self.page_path(index, name)).ok()?)
+        read_page_file(&self.page_path(index, name))
+    }
+
+    /// The header of a stored page, without reading its body.
+    pub fn read_page_header(&self, index: &Url, name: &PackageName) -> Option<PageHeader> {
+        let file = fs_err::File::open(self.page_path(index, name)).ok()?;
+        let mut line = Vec::new();
+        std::io::BufReader::new(file)
+            .read_until(b'\n', &mut line)
+            .ok()?;
+        serde_json::from_slice(line.strip_suffix(b"\n")?).ok()
     }
 
     pub fn write_page(
@@ -235,6 +252,35 @@ impl Cache {
     pub fn write_metadata(&self, file: &DistFile, bytes: &[u8]) -> Result<(), IndexError> {
         write_atomic(&self.metadata_path(file), bytes)
     }
+
+    fn candidates_path(&self, name: &PackageName) -> PathBuf {
+        self.root
+            .join(crate::stored::FORMAT)
+            .join(format!("{name}.json"))
+    }
+
+    /// `name`'s candidates when they were stored under `key`.
+    pub fn read_candidates(&self, name: &PackageName, key: &str) -> Option<Candidates> {
+        let bytes = fs_err::read(self.candidates_path(name)).ok()?;
+        let stored: StoredCandidates = serde_json::from_slice(&bytes).ok()?;
+        stored.into_candidates(key, name)
+    }
+
+    pub fn write_candidates(
+        &self,
+        name: &PackageName,
+        key: &str,
+        candidates: &Candidates,
+    ) -> Result<(), IndexError> {
+        let bytes = serde_json::to_vec(&StoredCandidates::new(key, candidates))
+            .map_err(|err| IndexError::Io(err.into()))?;
+        write_atomic(&self.candidates_path(name), &bytes)
+    }
+}
+
+/// A stored page (header and body) from its file.
+pub(crate) fn read_page_file(path: &Path) -> Option<CachedPage> {
+    CachedPage::from_bytes(fs_err::read(path).ok()?)
 }
 
 #[cfg(test)]
@@ -278,19 +324,21 @@ mod tests {
         let url = Url::parse("https://idx.example.com/simple/demo/").unwrap();
         let body = b"<a href='demo-1.0.tar.gz'>x</a>\n<a href='demo-2.0.tar.gz'>y</a>\n";
         let page = CachedPage::from_response(&headers, &url, Some(body)).unwrap();
-        assert!(page.is_fresh());
+        assert!(page.header.is_fresh());
         cache.write_page(&index, &name, &page).unwrap();
         let read = cache.read_page(&index, &name).unwrap();
         assert_eq!(read, page);
         assert_eq!(read.header.etag.as_deref(), Some("\"v1\""));
         assert_eq!(read.header.content_type.as_deref(), Some("text/html"));
         assert_eq!(read.body, body);
+        assert_eq!(read.header.body_sha256, body_digest(body));
+        assert_eq!(cache.read_page_header(&index, &name).unwrap(), read.header);
         // The same index without credentials shares the entry; the path holds no password.
         let plain = Url::parse("https://idx.example.com/simple/").unwrap();
         assert!(cache.read_page(&plain, &name).is_some());
 
-        let mut stale = read.clone();
-        stale.header.fetched_at -= 601;
+        let mut stale = read.header.clone();
+        stale.fetched_at -= 601;
         assert!(!stale.is_fresh());
         assert!(stale.revalidated(&headers).is_fresh());
 
@@ -303,18 +351,22 @@ mod tests {
     #[test]
     fn unchanged_pages_are_not_rewritten() {
         let url = Url::parse("https://idx.example.com/simple/demo/").unwrap();
-        let stored = CachedPage::from_response(&HeaderMap::new(), &url, Some(b"body")).unwrap();
+        let stored = CachedPage::from_response(&HeaderMap::new(), &url, Some(b"body"))
+            .unwrap()
+            .header;
         let mut again = stored.clone();
-        again.header.fetched_at += 100;
+        again.fetched_at += 100;
         // Without a max-age the time of the fetch is never read.
         assert!(!again.differs_from(&stored));
-        again.body = b"other".to_vec();
-        assert!(again.differs_from(&stored));
+        let other = CachedPage::from_response(&HeaderMap::new(), &url, Some(b"other"))
+            .unwrap()
+            .header;
+        assert!(other.differs_from(&stored));
         let mut fresh = stored.clone();
-        fresh.header.max_age = Some(600);
+        fresh.max_age = Some(600);
         assert!(fresh.differs_from(&stored));
         let mut with_max_age = fresh.clone();
-        with_max_age.header.fetched_at += 1;
+        with_max_age.fetched_at += 1;
         assert!(with_max_age.differs_from(&fresh));
     }
 
@@ -342,6 +394,7 @@ mod tests {
         );
         assert!(!CachedPage::from_response(&headers, &url, None)
             .unwrap()
+            .header
             .is_fresh());
     }
 

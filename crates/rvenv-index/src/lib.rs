@@ -23,6 +23,7 @@ mod provider;
 mod redact;
 mod remote_zip;
 mod simple;
+mod stored;
 #[cfg(test)]
 mod test_server;
 #[cfg(test)]

@@ -84,6 +84,8 @@ struct ProviderInner {
     target: Target,
     /// The target's tags, to skip the files of a page it cannot use.
     filter: FileFilter,
+    /// Names the target in the candidates cache's keys.
+    target_key: String,
     select_options: SelectOptions,
     candidates: Mutex<HashMap<PackageName, Shared<Candidates>>>,
     metadata: Mutex<HashMap<Url, Shared<CoreMetadata>>>,
@@ -114,6 +116,7 @@ impl IndexProvider {
                 cache: settings.cache_dir.as_deref().map(Cache::new),
                 cache_dir: settings.cache_dir,
                 filter: FileFilter::new(&target),
+                target_key: hex(&Sha256::digest(format!("{target:?}"))),
                 target,
                 select_options,
                 client,
@@ -154,14 +157,9 @@ impl Provider for IndexProvider {
         let name = name.clone();
         async move {
             let cell = shared_cell(&inner.candidates, &name);
-            cell.get_or_init(|| async {
-                let files = inner.files(&name, Some(&inner.filter)).await?;
-                let candidates =
-                    select_candidates(&name, files, &inner.target, &inner.select_options);
-                Ok(Arc::new(candidates))
-            })
-            .await
-            .clone()
+            cell.get_or_init(|| async { Ok(Arc::new(inner.candidates(&name).await?)) })
+                .await
+                .clone()
         }
         .boxed()
     }
@@ -199,55 +197,130 @@ impl ProviderInner {
         name: &PackageName,
         filter: Option<&FileFilter>,
     ) -> Result<Vec<DistFile>, IndexError> {
-        let mut files = Vec::new();
-        let mut found = false;
-        let mut not_cached = false;
+        let pages = self.pages(name).await?;
+        let find_links = self.find_links_files().await?;
+        Ok(self.parse_files(name, &pages, &find_links, filter)?.0)
+    }
+
+    /// `name`'s candidates for the target. Unless a page changed since the last run (or the
+    /// target, options or find-links files did), they come from the candidates cache and no
+    /// page is parsed.
+    async fn candidates(&self, name: &PackageName) -> Result<Candidates, IndexError> {
+        let pages = self.pages(name).await?;
+        let find_links = self.find_links_files().await?;
+        let cache = self.cache.as_ref();
+        let digests = pages.iter().map(|page| match page {
+            PageFetch::Page(body) => Some(body.digest.as_str()),
+            PageFetch::NotFound | PageFetch::NotCached => None,
+        });
+        let key = self.candidates_key(name, digests, &find_links);
+        if let Some(candidates) = cache.and_then(|cache| cache.read_candidates(name, &key)) {
+            return Ok(candidates);
+        }
+        let (files, parsed_digests) =
+            self.parse_files(name, &pages, &find_links, Some(&self.filter))?;
+        let candidates = select_candidates(name, files, &self.target, &self.select_options);
+        // Kept only under the key of what was parsed: a cached page that another process
+        // replaced meanwhile was parsed in its new version.
+        let parsed_key = self.candidates_key(
+            name,
+            parsed_digests.iter().map(Option::as_deref),
+            &find_links,
+        );
+        if let (Some(cache), true) = (cache, parsed_key == key) {
+            let _ = cache.write_candidates(name, &key, &candidates);
+        }
+        Ok(candidates)
+    }
+
+    /// Names everything `name`'s candidates are computed from: the pages' contents (by
+    /// digest, in index order), the find-links files of the project, the target and the
+    /// binary options that apply to the project.
+    fn candidates_key<'a>(
+        &self,
+        name: &PackageName,
+        page_digests: impl Iterator<Item = Option<&'a str>>,
+        find_links: &[DistFile],
+    ) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(crate::stored::FORMAT);
+        hasher.update(env!("CARGO_PKG_VERSION"));
+        hasher.update(&self.target_key);
+        hasher.update(format!("{:?}\n", self.select_options.allowed(name)));
+        for (location, digest) in self.indexes.iter().zip(page_digests) {
+            hasher.update(format!("{} {}\n", location.url, digest.unwrap_or("-")));
+        }
+        for file in find_links
+            .iter()
+            .filter(|file| file_belongs_to(&file.filename, name))
+        {
+            hasher.update(format!("{file:?}\n"));
+        }
+        hex(&hasher.finalize())
+    }
+
+    /// `name`'s pages on the indexes: every index's, or with [`IndexStrategy::FirstIndex`], up
+    /// to the first index that has the project. In index order.
+    async fn pages(&self, name: &PackageName) -> Result<Vec<PageFetch>, IndexError> {
+        let fetch = |location| {
+            fetch_project_page(
+                &self.client,
+                self.cache.as_ref(),
+                location,
+                name,
+                self.offline,
+            )
+        };
+        let mut pages = Vec::with_capacity(self.indexes.len());
         match self.strategy {
             IndexStrategy::FirstIndex => {
                 for location in &self.indexes {
-                    let page = fetch_project_page(
-                        &self.client,
-                        self.cache.as_ref(),
-                        location,
-                        name,
-                        self.offline,
-                    )
-                    .await?;
-                    match page {
-                        PageFetch::Page(page) => {
-                            files.extend(page.files(filter)?);
-                            found = true;
-                            break;
-                        }
-                        PageFetch::NotFound => {}
-                        PageFetch::NotCached => not_cached = true,
+                    let page = fetch(location).await?;
+                    let found = matches!(page, PageFetch::Page(_));
+                    pages.push(page);
+                    if found {
+                        break;
                     }
                 }
             }
             IndexStrategy::AllIndexes => {
-                let pages = join_all(self.indexes.iter().map(|location| {
-                    fetch_project_page(
-                        &self.client,
-                        self.cache.as_ref(),
-                        location,
-                        name,
-                        self.offline,
-                    )
-                }))
-                .await;
-                for page in pages {
-                    match page? {
-                        PageFetch::Page(page) => {
-                            files.extend(page.files(filter)?);
-                            found = true;
-                        }
-                        PageFetch::NotFound => {}
-                        PageFetch::NotCached => not_cached = true,
-                    }
+                for page in join_all(self.indexes.iter().map(fetch)).await {
+                    pages.push(page?);
                 }
             }
         }
-        for file in self.find_links_files().await?.iter() {
+        Ok(pages)
+    }
+
+    /// The files of `name` on its pages and find-links locations, and the digest of each
+    /// page's body as parsed (`None` where the index has no page).
+    fn parse_files(
+        &self,
+        name: &PackageName,
+        pages: &[PageFetch],
+        find_links: &[DistFile],
+        filter: Option<&FileFilter>,
+    ) -> Result<(Vec<DistFile>, Vec<Option<String>>), IndexError> {
+        let mut files = Vec::new();
+        let mut digests = Vec::with_capacity(pages.len());
+        let mut found = false;
+        let mut not_cached = false;
+        for page in pages {
+            match page {
+                PageFetch::Page(page) => {
+                    let parsed = page.files(filter)?;
+                    files.extend(parsed.files);
+                    digests.push(Some(parsed.digest));
+                    found = true;
+                }
+                PageFetch::NotFound => digests.push(None),
+                PageFetch::NotCached => {
+                    not_cached = true;
+                    digests.push(None);
+                }
+            }
+        }
+        for file in find_links {
             if file_belongs_to(&file.filename, name) {
                 files.push(file.clone());
                 found = true;
@@ -273,7 +346,7 @@ impl ProviderInner {
                 locations: self.locations(),
             });
         }
-        Ok(files)
+        Ok((files, digests))
     }
 
     fn locations(&self) -> String {

@@ -112,3 +112,107 @@ async fn html_served_when_json_is_not_spoken() {
         ">=3.9"
     );
 }
+
+/// Serves the page `pages[n]` to the n-th request (the last one after that), with no
+/// validators, as the PyPI reachable from here does.
+fn changing_server(pages: &'static [&'static str]) -> TestServer {
+    let served = AtomicUsize::new(0);
+    TestServer::start(move |_| {
+        let n = served.fetch_add(1, Ordering::SeqCst).min(pages.len() - 1);
+        Reply::ok("application/vnd.pypi.simple.v1+json", pages[n])
+    })
+}
+
+const TWO_VERSIONS: &str = r#"{"meta": {"api-version": "1.1"}, "name": "demo", "files": [
+  {"filename": "demo-1.0-py3-none-any.whl", "url": "/files/demo-1.0-py3-none-any.whl",
+   "hashes": {"sha256": "aa"}},
+  {"filename": "demo-2.0-py3-none-any.whl", "url": "/files/demo-2.0-py3-none-any.whl",
+   "hashes": {"sha256": "bb"}}]}"#;
+
+fn candidates_file(cache: &Path) -> std::path::PathBuf {
+    cache.join(crate::stored::FORMAT).join("demo.json")
+}
+
+#[tokio::test]
+async fn chosen_candidates_are_kept_until_the_page_changes() {
+    let cache = tempfile::tempdir().unwrap();
+    let server = changing_server(&[PAGE, PAGE, TWO_VERSIONS]);
+    let index = [server.url("/simple/").to_string()];
+    let run = || provider(client(), settings(&index, Some(cache.path())));
+
+    assert_eq!(
+        versions(&candidates(&run(), "demo").await.unwrap()),
+        ["1.0"]
+    );
+    // The same page again: the candidates come from the cache, as the marked entry shows.
+    let stored = fs_err::read_to_string(candidates_file(cache.path())).unwrap();
+    assert!(stored.contains("demo-1.0-py3-none-any.whl"), "{stored}");
+    fs_err::write(
+        candidates_file(cache.path()),
+        stored.replace("/files/demo-1.0", "/marked/demo-1.0"),
+    )
+    .unwrap();
+    let second = candidates(&run(), "demo").await.unwrap();
+    assert_eq!(
+        second.versions[0].file.url.path(),
+        "/marked/demo-1.0-py3-none-any.whl"
+    );
+
+    // A new release changes the page: it is parsed again and the new version is seen.
+    let third = candidates(&run(), "demo").await.unwrap();
+    assert_eq!(versions(&third), ["2.0", "1.0"]);
+    assert_eq!(
+        third.versions[1].file.url.path(),
+        "/files/demo-1.0-py3-none-any.whl"
+    );
+    assert_eq!(server.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn kept_candidates_belong_to_one_target_and_broken_entries_are_ignored() {
+    let cache = tempfile::tempdir().unwrap();
+    let server = changing_server(&[PAGE]);
+    let index = [server.url("/simple/").to_string()];
+    let usable = provider(client(), settings(&index, Some(cache.path())));
+    assert_eq!(
+        versions(&candidates(&usable, "demo").await.unwrap()),
+        ["1.0"]
+    );
+
+    // Another target (no tag in common) and another option set do not take those candidates.
+    let other_target = Target {
+        tags: vec![("cp27".into(), "cp27mu".into(), "linux_i686".into())],
+        python_full_version: Version::from_str("2.7.18").unwrap(),
+    };
+    let other = IndexProvider::new(
+        client(),
+        settings(&index, Some(cache.path())),
+        other_target,
+        SelectOptions::default(),
+    );
+    let found = candidates(&other, "demo").await.unwrap();
+    assert!(found.versions.is_empty(), "{:?}", found.versions);
+    assert_eq!(found.unusable.len(), 1);
+    let no_binary = IndexProvider::new(
+        client(),
+        settings(&index, Some(cache.path())),
+        target(),
+        SelectOptions {
+            no_binary: rvenv_resolve::select::PackageSet::All,
+            ..SelectOptions::default()
+        },
+    );
+    assert!(candidates(&no_binary, "demo")
+        .await
+        .unwrap()
+        .versions
+        .is_empty());
+
+    // A damaged entry counts as missing.
+    fs_err::write(candidates_file(cache.path()), b"{\"key\": ").unwrap();
+    let again = provider(client(), settings(&index, Some(cache.path())));
+    assert_eq!(
+        versions(&candidates(&again, "demo").await.unwrap()),
+        ["1.0"]
+    );
+}

@@ -1,0 +1,216 @@
+//! A project's candidates for one target, as kept in the cache (`candidates-v1/`): what
+//! parsing a page and choosing files produced, stored under a key that names everything it
+//! was computed from (the pages' contents, find-links files, target and options). A warm run
+//! whose pages are unchanged reads this instead of parsing pages of megabytes again.
+//!
+//! On disk: one JSON document per project (the latest key only), written atomically.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use pep440_rs::{Version, VersionSpecifiers};
+use pep508_rs::PackageName;
+use rvenv_resolve::{Candidate, Candidates, DistFile, FileKind, Hash};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// Bump when the stored shape or the way candidates are chosen changes.
+pub(crate) const FORMAT: &str = "candidates-v1";
+
+#[derive(Serialize, Deserialize)]
+pub(crate) struct StoredCandidates {
+    key: String,
+    versions: Vec<StoredCandidate>,
+    unusable: Vec<(String, String)>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredCandidate {
+    version: String,
+    filename: String,
+    wheel: bool,
+    url: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    hashes: Vec<(String, String)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    size: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    requires_python: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    yanked: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    metadata_file: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    metadata_hashes: Vec<(String, String)>,
+}
+
+impl StoredCandidates {
+    pub fn new(key: &str, candidates: &Candidates) -> StoredCandidates {
+        StoredCandidates {
+            key: key.to_string(),
+            versions: candidates
+                .versions
+                .iter()
+                .map(|candidate| StoredCandidate::new(&candidate.version, &candidate.file))
+                .collect(),
+            unusable: candidates
+                .unusable
+                .iter()
+                .map(|(version, reason)| (version.to_string(), reason.clone()))
+                .collect(),
+        }
+    }
+
+    /// The candidates, when stored under `key`; `None` for another key or anything that does
+    /// not parse back (an entry of another version of rvenv counts as missing).
+    pub fn into_candidates(self, key: &str, name: &PackageName) -> Option<Candidates> {
+        if self.key != key {
+            return None;
+        }
+        // Most files of a project share a handful of Requires-Python values.
+        let mut specifiers: HashMap<String, VersionSpecifiers> = HashMap::new();
+        let mut versions = Vec::with_capacity(self.versions.len());
+        for stored in self.versions {
+            let version = Version::from_str(&stored.version).ok()?;
+            let requires_python = match stored.requires_python {
+                None => None,
+                Some(text) => Some(match specifiers.get(&text) {
+                    Some(parsed) => parsed.clone(),
+                    None => {
+                        let parsed = VersionSpecifiers::from_str(&text).ok()?;
+                        specifiers.insert(text, parsed.clone());
+                        parsed
+                    }
+                }),
+            };
+            versions.push(Candidate {
+                name: name.clone(),
+                version,
+                file: DistFile {
+                    filename: stored.filename,
+                    kind: if stored.wheel {
+                        FileKind::Wheel
+                    } else {
+                        FileKind::Sdist
+                    },
+                    url: Url::parse(&stored.url).ok()?,
+                    hashes: from_pairs(stored.hashes),
+                    size: stored.size,
+                    requires_python,
+                    yanked: stored.yanked,
+                    has_metadata_file: stored.metadata_file,
+                    metadata_hashes: from_pairs(stored.metadata_hashes),
+                },
+            });
+        }
+        let mut unusable = Vec::with_capacity(self.unusable.len());
+        for (version, reason) in self.unusable {
+            unusable.push((Version::from_str(&version).ok()?, reason));
+        }
+        Some(Candidates { versions, unusable })
+    }
+}
+
+impl StoredCandidate {
+    fn new(version: &Version, file: &DistFile) -> StoredCandidate {
+        StoredCandidate {
+            version: version.to_string(),
+            filename: file.filename.clone(),
+            wheel: file.kind == FileKind::Wheel,
+            url: file.url.to_string(),
+            hashes: to_pairs(&file.hashes),
+            size: file.size,
+            requires_python: file.requires_python.as_ref().map(ToString::to_string),
+            yanked: file.yanked.clone(),
+            metadata_file: file.has_metadata_file,
+            metadata_hashes: to_pairs(&file.metadata_hashes),
+        }
+    }
+}
+
+fn to_pairs(hashes: &[Hash]) -> Vec<(String, String)> {
+    hashes
+        .iter()
+        .map(|hash| (hash.algorithm.clone(), hash.digest.clone()))
+        .collect()
+}
+
+fn from_pairs(pairs: Vec<(String, String)>) -> Vec<Hash> {
+    pairs
+        .into_iter()
+        .map(|(algorithm, digest)| Hash { algorithm, digest })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn candidates() -> Candidates {
+        let name = PackageName::from_str("demo").unwrap();
+        let file = |filename: &str, kind| DistFile {
+            filename: filename.to_string(),
+            kind,
+            url: Url::parse(&format!("https://files.example.com/x/{filename}")).unwrap(),
+            hashes: vec![Hash {
+                algorithm: "sha256".into(),
+                digest: "ab".repeat(32),
+            }],
+            size: Some(1234),
+            requires_python: Some(VersionSpecifiers::from_str(">=3.8, !=3.9.*").unwrap()),
+            yanked: None,
+            has_metadata_file: true,
+            metadata_hashes: vec![Hash {
+                algorithm: "sha256".into(),
+                digest: "cd".repeat(32),
+            }],
+        };
+        let mut sdist = file("demo-1.0rc1.tar.gz", FileKind::Sdist);
+        sdist.yanked = Some("broken".into());
+        sdist.requires_python = None;
+        sdist.size = None;
+        sdist.hashes.clear();
+        sdist.has_metadata_file = false;
+        sdist.metadata_hashes.clear();
+        Candidates {
+            versions: vec![
+                Candidate {
+                    name: name.clone(),
+                    version: Version::from_str("2.0.post1").unwrap(),
+                    file: file("demo-2.0.post1-py3-none-any.whl", FileKind::Wheel),
+                },
+                Candidate {
+                    name,
+                    version: Version::from_str("1.0rc1").unwrap(),
+                    file: sdist,
+                },
+            ],
+            unusable: vec![(
+                Version::from_str("0.9").unwrap(),
+                "has no wheel for cp311".into(),
+            )],
+        }
+    }
+
+    #[test]
+    fn round_trip_keeps_every_field() {
+        let name = PackageName::from_str("demo").unwrap();
+        let original = candidates();
+        let json = serde_json::to_vec(&StoredCandidates::new("k1", &original)).unwrap();
+        let stored: StoredCandidates = serde_json::from_slice(&json).unwrap();
+        let back = stored.into_candidates("k1", &name).unwrap();
+        assert_eq!(back.versions, original.versions);
+        assert_eq!(back.unusable, original.unusable);
+    }
+
+    #[test]
+    fn another_key_or_a_bad_value_is_a_miss() {
+        let name = PackageName::from_str("demo").unwrap();
+        let stored = StoredCandidates::new("k1", &candidates());
+        assert!(stored.into_candidates("k2", &name).is_none());
+
+        let mut stored = StoredCandidates::new("k1", &candidates());
+        stored.versions[0].url = "not a url".into();
+        assert!(stored.into_candidates("k1", &name).is_none());
+    }
+}
