@@ -1,7 +1,8 @@
 //! The on-disk cache: simple pages as served, with their HTTP validators (`simple-v3/`); the
-//! candidates chosen from them for a target (`candidates-v1/`, see [`crate::stored`]); and core
-//! metadata, immutable per file URL and hash (`metadata-v1/`). Writes are atomic (temp file +
-//! rename); unreadable entries count as missing.
+//! candidates chosen from them for a target (`candidates-v1/`, see [`crate::stored`]); core
+//! metadata, immutable per file URL and hash (`metadata-v1/`); and the projects the last
+//! resolution of a set of requirements ended with (`resolved-v1/`), fetched ahead next time.
+//! Writes are atomic (temp file + rename); unreadable entries count as missing.
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -77,6 +78,12 @@ impl PageHeader {
         }
         self.fetched_at = now();
         self
+    }
+
+    /// Whether asking for the page again costs no more than a round trip: it is fresh, or the
+    /// server can answer 304 to its validators.
+    pub fn is_cheap_to_revalidate(&self) -> bool {
+        self.is_fresh() || self.etag.is_some() || self.last_modified.is_some()
     }
 
     /// Whether the entry may be used without asking the server.
@@ -275,6 +282,29 @@ impl Cache {
         let bytes = serde_json::to_vec(&StoredCandidates::new(key, candidates))
             .map_err(|err| IndexError::Io(err.into()))?;
         write_atomic(&self.candidates_path(name), &bytes)
+    }
+}
+
+impl Cache {
+    fn recalled_path(&self, key: &str) -> PathBuf {
+        self.root.join("resolved-v1").join(format!("{key}.json"))
+    }
+
+    /// The projects stored under `key` (see [`Cache::write_recalled`]).
+    pub fn read_recalled(&self, key: &str) -> Option<Vec<PackageName>> {
+        let bytes = fs_err::read(self.recalled_path(key)).ok()?;
+        let names: Vec<PackageName> = serde_json::from_slice(&bytes).ok()?;
+        Some(names)
+    }
+
+    /// Keeps the projects a resolution ended with, under a key naming what was resolved and
+    /// where; written only when they changed.
+    pub fn write_recalled(&self, key: &str, names: &[PackageName]) -> Result<(), IndexError> {
+        if self.read_recalled(key).as_deref() == Some(names) {
+            return Ok(());
+        }
+        let bytes = serde_json::to_vec(names).map_err(|err| IndexError::Io(err.into()))?;
+        write_atomic(&self.recalled_path(key), &bytes)
     }
 }
 

@@ -148,7 +148,54 @@ impl IndexProvider {
     }
 }
 
+impl IndexProvider {
+    /// Names a set of requested projects on this provider's indexes and find-links locations.
+    fn recall_key(&self, roots: &[PackageName]) -> String {
+        let mut hasher = Sha256::new();
+        for location in &self.inner.indexes {
+            hasher.update(format!("index {}\n", location.url));
+        }
+        for location in &self.inner.find_links {
+            hasher.update(format!("find-links {}\n", location.display()));
+        }
+        for name in roots {
+            hasher.update(format!("{name}\n"));
+        }
+        hex(&hasher.finalize())[..32].to_string()
+    }
+}
+
 impl Provider for IndexProvider {
+    /// Only projects whose cached pages are fresh or carry validators: asking for those ahead
+    /// costs a conditional request each, and saves a round trip per level of the graph. Pages
+    /// without validators come whole each time; fetching them all at once only makes the ones
+    /// needed first share the bandwidth with the rest.
+    fn recall(&self, roots: &[PackageName]) -> Vec<PackageName> {
+        let Some(cache) = &self.inner.cache else {
+            return Vec::new();
+        };
+        let Some(names) = cache.read_recalled(&self.recall_key(roots)) else {
+            return Vec::new();
+        };
+        names
+            .into_iter()
+            .filter(|name| {
+                self.inner.indexes.iter().all(|location| {
+                    cache
+                        .read_page_header(&location.url, name)
+                        .is_some_and(|header| header.is_cheap_to_revalidate())
+                })
+            })
+            .collect()
+    }
+
+    fn remember(&self, roots: &[PackageName], resolved: &[PackageName]) {
+        if let Some(cache) = &self.inner.cache {
+            // Only a hint for the next run: failing to keep it costs nothing else.
+            let _ = cache.write_recalled(&self.recall_key(roots), resolved);
+        }
+    }
+
     fn candidates(
         &self,
         name: &PackageName,

@@ -119,4 +119,12 @@ pub trait Provider: Send + Sync + 'static {
         &self,
         candidate: &Candidate,
     ) -> BoxFuture<'static, Result<Arc<CoreMetadata>, ProviderError>>;
+    /// The projects an earlier resolution of the same requested projects (`roots`, sorted)
+    /// ended with, if the provider kept them: the resolver asks for their versions at once
+    /// instead of as the dependency graph reveals them, one level after another.
+    fn recall(&self, _roots: &[PackageName]) -> Vec<PackageName> {
+        Vec::new()
+    }
+    /// Called after a successful resolution of `roots` with the projects it chose.
+    fn remember(&self, _roots: &[PackageName], _resolved: &[PackageName]) {}
 }

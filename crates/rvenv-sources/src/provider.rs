@@ -94,6 +94,14 @@ fn provider_error(err: &Error) -> ProviderError {
 }
 
 impl Provider for SourceProvider {
+    fn recall(&self, roots: &[PackageName]) -> Vec<PackageName> {
+        self.inner.index.recall(roots)
+    }
+
+    fn remember(&self, roots: &[PackageName], resolved: &[PackageName]) {
+        self.inner.index.remember(roots, resolved);
+    }
+
     fn candidates(
         &self,
         name: &PackageName,

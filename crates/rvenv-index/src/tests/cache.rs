@@ -216,3 +216,46 @@ async fn kept_candidates_belong_to_one_target_and_broken_entries_are_ignored() {
         ["1.0"]
     );
 }
+
+#[test]
+fn resolved_projects_are_recalled_for_the_same_roots_and_indexes() {
+    let cache = tempfile::tempdir().unwrap();
+    let index = ["https://idx.example.com/simple/".to_string()];
+    let roots = [name("fastapi"), name("uvicorn")];
+    let resolved = [name("fastapi"), name("starlette"), name("uvicorn")];
+    let first = provider(client(), settings(&index, Some(cache.path())));
+    assert!(first.recall(&roots).is_empty());
+    first.remember(&roots, &resolved);
+
+    // Recalled are the projects whose pages can be asked again cheaply (fresh, or with a
+    // validator); a page without either would come whole and is left to the resolver's order.
+    let second = provider(client(), settings(&index, Some(cache.path())));
+    assert!(second.recall(&roots).is_empty());
+    let page = |etag: Option<&str>| {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(etag) = etag {
+            headers.insert("etag", etag.parse().unwrap());
+        }
+        let page_url = url("https://idx.example.com/simple/x/");
+        crate::cache::CachedPage::from_response(&headers, &page_url, Some(b"{}")).unwrap()
+    };
+    let pages = crate::cache::Cache::new(cache.path());
+    pages
+        .write_page(&url(&index[0]), &name("fastapi"), &page(Some("\"1\"")))
+        .unwrap();
+    pages
+        .write_page(&url(&index[0]), &name("starlette"), &page(Some("\"2\"")))
+        .unwrap();
+    pages
+        .write_page(&url(&index[0]), &name("uvicorn"), &page(None))
+        .unwrap();
+    assert_eq!(second.recall(&roots), resolved[..2]);
+    assert!(second.recall(&roots[..1]).is_empty());
+    let elsewhere = ["https://other.example.com/simple/".to_string()];
+    assert!(provider(client(), settings(&elsewhere, Some(cache.path())))
+        .recall(&roots)
+        .is_empty());
+    let uncached = provider(client(), settings(&index, None));
+    uncached.remember(&roots, &resolved);
+    assert!(uncached.recall(&roots).is_empty());
+}

@@ -86,6 +86,12 @@ impl Fetcher {
             .clone()
     }
 
+    /// Starts fetching `name`'s versions, for a project the solver will likely need. The
+    /// request runs as its own task; the solver finds its result when it asks.
+    pub(crate) fn request_candidates(&self, name: &PackageName) {
+        drop(self.candidates(name));
+    }
+
     /// The versions of `name`, waiting for them if needed (from the solver's thread only).
     pub(crate) fn wait_candidates(
         &self,

@@ -199,7 +199,7 @@ pub async fn resolve(
         .cloned()
         .collect();
     let fetcher = fetch::Fetcher::new(
-        provider,
+        Arc::clone(&provider),
         tokio::runtime::Handle::current(),
         fetch::Hints {
             markers: markers.clone(),
@@ -207,10 +207,27 @@ pub async fn resolve(
             follow_dependencies: !options.no_deps,
         },
     );
+    let mut roots: Vec<PackageName> = request
+        .requirements
+        .iter()
+        .map(|(requirement, _)| requirement.name.clone())
+        .collect();
+    roots.sort();
+    roots.dedup();
+    for name in provider.recall(&roots) {
+        fetcher.request_candidates(&name);
+    }
     let solver = solver::Solver::new(request, fetcher, markers, options, preferences);
-    tokio::task::spawn_blocking(move || solver.solve())
+    let resolution = tokio::task::spawn_blocking(move || solver.solve())
         .await
-        .map_err(|err| ResolveError::Internal(err.to_string()))?
+        .map_err(|err| ResolveError::Internal(err.to_string()))??;
+    let resolved: Vec<PackageName> = resolution
+        .packages
+        .iter()
+        .map(|package| package.name.clone())
+        .collect();
+    provider.remember(&roots, &resolved);
+    Ok(resolution)
 }
 
 #[cfg(test)]

@@ -35,6 +35,8 @@ struct FakeIndex {
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
     requests: AtomicUsize,
+    /// What `remember` kept, by roots.
+    remembered: Mutex<HashMap<Vec<PackageName>, Vec<PackageName>>>,
 }
 
 fn name(s: &str) -> PackageName {
@@ -152,6 +154,16 @@ impl FakeIndex {
 struct Shared(Arc<FakeIndex>);
 
 impl Provider for Shared {
+    fn recall(&self, roots: &[PackageName]) -> Vec<PackageName> {
+        let remembered = self.0.remembered.lock().unwrap();
+        remembered.get(roots).cloned().unwrap_or_default()
+    }
+
+    fn remember(&self, roots: &[PackageName], resolved: &[PackageName]) {
+        let mut remembered = self.0.remembered.lock().unwrap();
+        remembered.insert(roots.to_vec(), resolved.to_vec());
+    }
+
     fn candidates(
         &self,
         package: &PackageName,
@@ -728,6 +740,34 @@ async fn prefetching_overlaps_requests() {
     assert_eq!(index.requests.load(Ordering::SeqCst), 60);
     let max = index.max_in_flight.load(Ordering::SeqCst);
     assert!(max >= 20, "at most {max} requests were in flight at once");
+}
+
+/// A chain a -> b -> c -> d -> e: the graph reveals one level per round of requests. The
+/// second resolution of the same roots asks for every project the first one ended with at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_resolution_requests_what_the_first_needed_at_once() {
+    let index = Arc::new(FakeIndex::with_delay(Duration::from_millis(30)));
+    index
+        .add("a", "1.0", &["b"])
+        .add("b", "1.0", &["c"])
+        .add("c", "1.0", &["d"])
+        .add("d", "1.0", &["e"])
+        .add("e", "1.0", &[]);
+    let first = pins(&index, &request(&["a"]), &ResolveOptions::default()).await;
+    assert_eq!(first.len(), 5);
+    assert!(index.max_in_flight.load(Ordering::SeqCst) <= 2);
+    let remembered = index.remembered.lock().unwrap().clone();
+    let names: Vec<&str> = ["a", "b", "c", "d", "e"].to_vec();
+    assert_eq!(
+        remembered.get(&vec![name("a")]).unwrap(),
+        &names.iter().map(|n| name(n)).collect::<Vec<_>>()
+    );
+
+    index.max_in_flight.store(0, Ordering::SeqCst);
+    let second = pins(&index, &request(&["a"]), &ResolveOptions::default()).await;
+    assert_eq!(second, first);
+    let max = index.max_in_flight.load(Ordering::SeqCst);
+    assert!(max >= 5, "at most {max} requests were in flight at once");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
