@@ -110,3 +110,149 @@ fn no_compile_writes_no_bytecode() {
         .success();
     assert!(pycs(&venv).is_empty());
 }
+
+/// A wheel with modules in its root and in `.data/purelib`, a module that does not compile and
+/// a `.py` script.
+fn wheel_with_sources() -> Vec<rvenv_testkit::BuiltFile> {
+    vec![rvenv_testkit::WheelBuilder::new("pkg", "1.0")
+        .file("pkg/__init__.py", "from pkg import mod\nVALUE = mod.X\n")
+        .file("pkg/mod.py", "X = 42\n")
+        .file("pkg/legacy.py", "print 'python 2'\n")
+        .data_file("purelib", "extra.py", "Y = 7\n")
+        .data_file("scripts", "tool.py", "print('tool')\n")
+        .build()]
+}
+
+/// The `co_filename` recorded in a `.pyc` file.
+fn co_filename(pyc: &Path) -> String {
+    rvenv_e2e::run_stdout(Command::new("python3").arg("-c").arg(
+        "import marshal, sys; print(marshal.loads(open(sys.argv[1], 'rb').read()[16:]).co_filename)",
+    ).arg(pyc))
+    .trim()
+    .to_string()
+}
+
+#[test]
+fn a_cold_install_compiles_into_the_cache_and_links_valid_bytecode() {
+    let server = IndexServer::start(wheel_with_sources());
+    let sandbox = Sandbox::new();
+    let venv = sandbox.create_venv();
+    sandbox.install(&["-i", &server.url(), "pkg"]).success();
+    let site = site_packages(&venv);
+    let installed = pycs(&venv);
+    let names: Vec<&str> = installed.keys().map(String::as_str).collect();
+    assert!(
+        [
+            "pkg/__pycache__/__init__.",
+            "pkg/__pycache__/mod.",
+            "__pycache__/extra."
+        ]
+        .iter()
+        .all(|prefix| names.iter().any(|name| name.starts_with(prefix))),
+        "{names:?}"
+    );
+    assert!(
+        !names.iter().any(|name| name.contains("legacy")),
+        "{names:?}"
+    );
+    // The `.py` script is compiled too, as pip compiles it.
+    assert!(
+        std::fs::read_dir(venv.join("bin/__pycache__"))
+            .unwrap()
+            .any(|entry| entry
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("tool.")),
+        "the script's bytecode is missing"
+    );
+
+    // The bytecode was compiled into the cache before the install, which linked it: every
+    // `.pyc` in site-packages is a file of the cache's bytecode entry.
+    let mut cached = BTreeMap::new();
+    let bucket = std::fs::read_dir(sandbox.cache())
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| {
+            path.file_name()
+                .is_some_and(|name| name.to_string_lossy().starts_with("bytecode"))
+        })
+        .expect("a bytecode bucket in the cache");
+    fn inodes(dir: &Path, into: &mut BTreeMap<u64, std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                inodes(&path, into);
+            } else if path
+                .parent()
+                .is_some_and(|dir| dir.ends_with("__pycache__"))
+            {
+                into.insert(std::fs::metadata(&path).unwrap().ino(), path);
+            }
+        }
+    }
+    inodes(&bucket, &mut cached);
+    assert_eq!(cached.len(), installed.len(), "{cached:?}");
+    for (name, (ino, _)) in &installed {
+        assert!(
+            cached.contains_key(ino),
+            "{name} is not linked from the cache"
+        );
+    }
+    // Compiled for the installed path, as compiling in place would.
+    let init = installed
+        .keys()
+        .find(|name| name.starts_with("pkg/__pycache__/__init__."))
+        .unwrap();
+    assert_eq!(
+        co_filename(&site.join(init)),
+        site.join("pkg/__init__.py").display().to_string()
+    );
+
+    // Python finds the bytecode valid (source mtime and size match): importing rewrites none.
+    let output = Command::new(venv.join("bin/python"))
+        .args(["-c", "import pkg, extra; print(pkg.VALUE + extra.Y)"])
+        .env_remove("PYTHONDONTWRITEBYTECODE")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "49");
+    assert_eq!(pycs(&venv), installed, "importing recompiled the bytecode");
+    let verbose = Command::new(venv.join("bin/python"))
+        .args(["-v", "-c", "import pkg, extra"])
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&verbose.stderr);
+    assert!(
+        log.contains(&format!("matches {}", site.join("pkg/mod.py").display())),
+        "{log}"
+    );
+    assert!(!log.contains("bytecode is stale"), "{log}");
+
+    // RECORD lists the linked bytecode.
+    let record = std::fs::read_to_string(site.join("pkg-1.0.dist-info/RECORD")).unwrap();
+    assert!(
+        record
+            .lines()
+            .any(|line| line.starts_with("pkg/__pycache__/mod.")),
+        "{record}"
+    );
+}
+
+#[test]
+fn no_compile_keeps_no_bytecode_in_the_cache() {
+    let server = IndexServer::start(wheel_with_sources());
+    let sandbox = Sandbox::new();
+    sandbox.create_venv();
+    sandbox
+        .install(&["-i", &server.url(), "pkg", "--no-compile"])
+        .success();
+    let buckets: Vec<String> = std::fs::read_dir(sandbox.cache())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !buckets.iter().any(|name| name.starts_with("bytecode")),
+        "{buckets:?}"
+    );
+}

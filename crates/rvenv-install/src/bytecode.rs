@@ -9,6 +9,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use crate::compile_pool::{CompileJob, CompilerPool};
 use crate::destination::relative_path;
 use crate::error::{Error, Result};
 use crate::inventory::InstalledDist;
@@ -141,17 +142,33 @@ fn run_worker(python: &Path, batch: &[&PathBuf]) -> Result<Vec<Compiled>> {
 /// distribution's RECORD (and `installed_files`), as pip records them. Returns how many
 /// files were compiled.
 pub fn compile_installed(python: &Path, dists: &mut [InstalledDist]) -> Result<usize> {
+    compile_installed_matching(python, None, dists, |_, _| true)
+}
+
+/// [`compile_installed`] for the `.py` files for which `wanted(index of the distribution in
+/// dists, file)` holds, on `pool`'s running workers when given (processes of `python` are
+/// started otherwise, or when the pool fails).
+pub fn compile_installed_matching(
+    python: &Path,
+    pool: Option<&CompilerPool>,
+    dists: &mut [InstalledDist],
+    wanted: impl Fn(usize, &Path) -> bool,
+) -> Result<usize> {
     let mut owner = HashMap::new();
     let mut sources = Vec::new();
     for (index, dist) in dists.iter().enumerate() {
         for file in &dist.installed_files {
-            if file.extension().is_some_and(|ext| ext == "py") {
+            if file.extension().is_some_and(|ext| ext == "py") && wanted(index, file) {
                 owner.insert(file.clone(), index);
                 sources.push(file.clone());
             }
         }
     }
-    let compiled = compile_bytecode(python, &sources)?;
+    let pooled = pool.and_then(|pool| compile_in_place(pool, &sources).ok());
+    let compiled = match pooled {
+        Some(compiled) => compiled,
+        None => compile_bytecode(python, &sources)?,
+    };
     let mut per_dist: Vec<Vec<&Compiled>> = vec![Vec::new(); dists.len()];
     for item in &compiled {
         if let Some(&index) = owner.get(&item.source) {
@@ -167,6 +184,29 @@ pub fn compile_installed(python: &Path, dists: &mut [InstalledDist]) -> Result<u
         dist.installed_files.extend(pycs);
     }
     Ok(compiled.len())
+}
+
+/// Compiles `sources` beside themselves (`__pycache__`), as [`compile_bytecode`] does.
+fn compile_in_place(pool: &CompilerPool, sources: &[PathBuf]) -> Result<Vec<Compiled>> {
+    let jobs: Vec<CompileJob> = sources
+        .iter()
+        .map(|source| CompileJob {
+            source: source.clone(),
+            installed: source.clone(),
+            pyc_dir: source.parent().unwrap_or(Path::new("")).join("__pycache__"),
+        })
+        .collect();
+    let written = pool.compile(&jobs)?;
+    Ok(jobs
+        .into_iter()
+        .zip(written)
+        .filter_map(|(job, pyc)| {
+            pyc.map(|pyc| Compiled {
+                source: job.source,
+                pyc,
+            })
+        })
+        .collect())
 }
 
 /// Adds (or updates) RECORD rows with the sha256 and size of `files`.
@@ -213,7 +253,7 @@ const BYTECODE_MANIFEST: &str = "RECORD.pyc";
 /// same unpacked wheel. (Python fixes `co_filename` when it loads a `.pyc` from another path.)
 pub fn save_bytecode(dist: &InstalledDist, dest: &Path) -> Result<usize> {
     let base = dist.dist_info.parent().unwrap_or(&dist.dist_info);
-    let mut rows = Vec::new();
+    let mut kept = Vec::new();
     for pyc in dist
         .installed_files
         .iter()
@@ -229,12 +269,24 @@ pub fn save_bytecode(dist: &InstalledDist, dest: &Path) -> Result<usize> {
             fs_err::create_dir_all(parent)?;
         }
         fs_err::copy(pyc, &target)?;
-        let (sha256, size) = sha256_file(&target)?;
-        rows.push(RecordEntry::new(relative, &sha256, size));
+        kept.push(relative);
     }
-    let count = rows.len();
+    write_bytecode_manifest(dest, &kept)
+}
+
+/// Writes the manifest [`restore_bytecode`] reads into `dest`, a bytecode entry being staged
+/// whose `.pyc` files are already in place at `relative` (`/`-separated paths from the lib
+/// directory). Returns how many files it lists.
+pub fn write_bytecode_manifest(dest: &Path, relative: &[String]) -> Result<usize> {
+    let mut rows = relative
+        .iter()
+        .map(|relative| {
+            let (sha256, size) = sha256_file(&dest.join(relative))?;
+            Ok(RecordEntry::new(relative.clone(), &sha256, size))
+        })
+        .collect::<Result<Vec<_>>>()?;
     fs_err::write(dest.join(BYTECODE_MANIFEST), render_record(&mut rows))?;
-    Ok(count)
+    Ok(rows.len())
 }
 
 /// Places the bytecode kept by [`save_bytecode`] in `cached` into `dist`'s lib directory and adds

@@ -36,8 +36,8 @@ mod wheel;
 mod tests;
 
 pub use bytecode::{
-    add_to_record, compile_bytecode, compile_installed, restore_bytecode, save_bytecode,
-    write_bytecode_manifest, Compiled,
+    add_to_record, compile_bytecode, compile_installed, compile_installed_matching,
+    restore_bytecode, save_bytecode, write_bytecode_manifest, Compiled,
 };
 pub use compile_pool::{CompileJob, CompilerPool};
 pub use entry_points::{parse_entry_points, EntryPoint, EntryPoints};

@@ -3,8 +3,8 @@
 //! Each entry streams straight to its file while its sha256 is computed, so checking RECORD
 //! afterwards ([`UnpackedWheel::validate`]) needs no second read.
 
-use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{Cursor, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use fs_err::os::unix::fs::OpenOptionsExt;
@@ -94,7 +94,31 @@ pub fn unpack_wheel_with_limits(
 }
 
 fn unpack_inner(archive: &Path, dest: &Path, limits: &UnpackLimits) -> Result<UnpackedWheel> {
+    // Most wheels are read into memory once: every thread then reads entries from one copy
+    // and one parsed central directory, without a seek and a read call per entry.
+    if fs_err::metadata(archive)?.len() <= IN_MEMORY_LIMIT {
+        let bytes = fs_err::read(archive)?;
+        let zip = ZipArchive::new(Cursor::new(bytes.as_slice())).map_err(|source| Error::Zip {
+            wheel: archive.to_path_buf(),
+            source,
+        })?;
+        return unpack_from(archive, dest, limits, &zip, || Ok(zip.clone()));
+    }
     let zip = open_archive(archive)?;
+    unpack_from(archive, dest, limits, &zip, || open_archive(archive))
+}
+
+/// Archives up to this size are unpacked from memory.
+const IN_MEMORY_LIMIT: u64 = 256 << 20;
+
+/// Unpacks `zip` (read from `archive`); `reopen` gives each thread its own handle.
+fn unpack_from<R: Read + Seek>(
+    archive: &Path,
+    dest: &Path,
+    limits: &UnpackLimits,
+    zip: &ZipArchive<R>,
+    reopen: impl Fn() -> Result<ZipArchive<R>> + Sync,
+) -> Result<UnpackedWheel> {
     if zip.has_duplicate_names() {
         return Err(Error::DuplicateEntry {
             wheel: archive.to_path_buf(),
@@ -111,13 +135,15 @@ fn unpack_inner(archive: &Path, dest: &Path, limits: &UnpackLimits) -> Result<Un
 
     // First every entry's name and declared sizes are checked, from the central directory alone,
     // so a hostile archive is refused before anything is inflated.
-    let plan = plan_entries(archive, &zip, limits)?;
+    let plan = plan_entries(archive, zip, limits)?;
+    // Each directory once, parents first (the set is sorted).
+    let mut directories: BTreeSet<String> = plan_directories(zip).into_iter().collect();
     for entry in &plan {
-        if let Some(parent) = Path::new(&entry.relative).parent() {
-            fs_err::create_dir_all(dest.join(parent))?;
+        if let Some((parent, _)) = entry.relative.rsplit_once('/') {
+            directories.insert(parent.to_string());
         }
     }
-    for dir in plan_directories(&zip) {
+    for dir in &directories {
         fs_err::create_dir_all(dest.join(dir))?;
     }
 
@@ -132,10 +158,11 @@ fn unpack_inner(archive: &Path, dest: &Path, limits: &UnpackLimits) -> Result<Un
     let extracted: Vec<Result<Vec<(String, UnpackedFile)>>> = plan
         .par_chunks(chunk)
         .map(|entries| {
-            let mut zip = open_archive(archive)?;
+            let mut zip = reopen()?;
+            let mut buffer = vec![0u8; 64 * 1024];
             entries
                 .iter()
-                .map(|entry| extract_entry(archive, &mut zip, entry, dest))
+                .map(|entry| extract_entry(archive, &mut zip, entry, dest, &mut buffer))
                 .collect()
         })
         .collect();
@@ -153,9 +180,7 @@ fn unpack_inner(archive: &Path, dest: &Path, limits: &UnpackLimits) -> Result<Un
 /// Below this many uncompressed bytes one thread unpacks faster than several.
 const PARALLEL_THRESHOLD: u64 = 8 << 20;
 
-type Archive = ZipArchive<std::io::BufReader<fs_err::File>>;
-
-fn open_archive(archive: &Path) -> Result<Archive> {
+fn open_archive(archive: &Path) -> Result<ZipArchive<std::io::BufReader<fs_err::File>>> {
     let file = fs_err::File::open(archive)?;
     ZipArchive::new(std::io::BufReader::new(file)).map_err(|source| Error::Zip {
         wheel: archive.to_path_buf(),
@@ -172,7 +197,11 @@ struct PlannedEntry {
     executable: bool,
 }
 
-fn plan_entries(archive: &Path, zip: &Archive, limits: &UnpackLimits) -> Result<Vec<PlannedEntry>> {
+fn plan_entries<R: Read + Seek>(
+    archive: &Path,
+    zip: &ZipArchive<R>,
+    limits: &UnpackLimits,
+) -> Result<Vec<PlannedEntry>> {
     let mut plan = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let mut total: u64 = 0;
@@ -243,7 +272,7 @@ fn plan_entries(archive: &Path, zip: &Archive, limits: &UnpackLimits) -> Result<
 }
 
 /// Directory entries (already checked by [`plan_entries`]), so empty directories survive.
-fn plan_directories(zip: &Archive) -> Vec<String> {
+fn plan_directories<R: Read + Seek>(zip: &ZipArchive<R>) -> Vec<String> {
     (0..zip.len())
         .filter_map(|index| zip.by_index_data(index).ok())
         .filter(|entry| entry.is_dir())
@@ -257,11 +286,12 @@ fn plan_directories(zip: &Archive) -> Vec<String> {
 }
 
 /// Streams one entry to its file, hashing it, never writing more than it declared.
-fn extract_entry(
+fn extract_entry<R: Read + Seek>(
     archive: &Path,
-    zip: &mut Archive,
+    zip: &mut ZipArchive<R>,
     planned: &PlannedEntry,
     dest: &Path,
+    buffer: &mut [u8],
 ) -> Result<(String, UnpackedFile)> {
     let name = &planned.name;
     let mut entry = zip.by_index(planned.index).map_err(|source| Error::Zip {
@@ -276,15 +306,12 @@ fn extract_entry(
     let declared = planned.declared;
     let mut limited = (&mut entry).take(declared.saturating_add(1));
     let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 64 * 1024];
     let mut written: u64 = 0;
     loop {
-        let read = limited
-            .read(&mut buffer)
-            .map_err(|err| Error::InvalidWheel {
-                wheel: archive.to_path_buf(),
-                message: format!("cannot read `{name}` from the archive: {err}"),
-            })?;
+        let read = limited.read(buffer).map_err(|err| Error::InvalidWheel {
+            wheel: archive.to_path_buf(),
+            message: format!("cannot read `{name}` from the archive: {err}"),
+        })?;
         if read == 0 {
             break;
         }

@@ -1,43 +1,59 @@
 //! Bytecode for the installed packages, compiled once per wheel and interpreter: a warm install
 //! links the cached `.pyc` files instead of starting Python to compile them again.
+//!
+//! On a cold install the [`Precompiler`] compiles each wheel into the bytecode cache as soon as
+//! the wheel is in the cache, while other wheels still download, so that [`compile`] then only
+//! links `.pyc` files. It compiles the cached source files: a `.pyc` records its source's mtime
+//! and size, and the installer links files keeping their mtime, so it is valid for the installed
+//! file; the code objects are given the installed path (`co_filename`), so the `.pyc` is the one
+//! compiling in place would write.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use rvenv_cache::{Bucket, Cache};
-use rvenv_install::{InstalledDist, LinkMode, ValidatedWheel};
-use rvenv_venv::Environment;
+use rvenv_install::{CompileJob, CompilerPool, InstalledDist, LinkMode, ValidatedWheel};
+use rvenv_venv::{Environment, Scheme};
 
 /// Gives every distribution in `installed` (installed from the wheel at the same index of
 /// `wheels`) its bytecode: from the cache when kept there, else compiled now and kept.
+/// The cache keeps the bytecode of the lib directory only: `.py` files installed elsewhere
+/// (scripts, data) are compiled when the wheel's bytecode is not cached yet, with
+/// `precompiler`'s workers when given.
 pub fn compile(
     cache: &Cache,
     environment: &Environment,
     wheels: &[ValidatedWheel],
     installed: &mut [InstalledDist],
     link_mode: LinkMode,
+    precompiler: Option<&Precompiler>,
 ) -> anyhow::Result<()> {
     let interpreter = interpreter_key(environment);
-    let wheels_dir = cache.bucket(Bucket::Wheels);
-    let built_dir = cache.bucket(Bucket::Built);
-    let mut to_compile = Vec::new();
+    // Per distribution: compile every `.py` (Some(entry to keep them in)), or only those
+    // outside the lib directory (None).
+    let mut to_compile: Vec<(usize, Option<Option<PathBuf>>)> = Vec::new();
     for (index, (wheel, dist)) in wheels.iter().zip(installed.iter_mut()).enumerate() {
-        // Only published cache entries have a stable name to keep bytecode under: downloaded
-        // wheels, and wheels built from sdists or commits (not directories or editables).
-        let key = match (
-            wheel.root().strip_prefix(&wheels_dir),
-            wheel.root().strip_prefix(&built_dir),
-        ) {
-            (Ok(key), _) => Some(key.display().to_string()),
-            (_, Ok(key)) => Some(format!("built/{}", key.display())),
-            _ => None,
-        };
-        let entry = key.map(|key| cache.entry(Bucket::Bytecode, &format!("{key}/{interpreter}")));
+        let entry = bytecode_entry(cache, wheel, &interpreter);
         let restored = match &entry {
             Some(dir) => rvenv_install::restore_bytecode(dist, dir, link_mode)
                 .with_context(|| format!("cannot link the cached bytecode of {}", dist.name))?,
             None => false,
         };
+        let compiled_now = || match (&entry, precompiler) {
+            (Some(entry), Some(precompiler)) => precompiler.compiled(entry),
+            _ => false,
+        };
         if !restored {
-            to_compile.push((index, entry));
+            to_compile.push((index, Some(entry)));
+        } else if compiled_now()
+            && dist
+                .installed_files
+                .iter()
+                .any(|file| is_source(file) && outside_lib(dist, file))
+        {
+            to_compile.push((index, None));
         }
     }
     if to_compile.is_empty() {
@@ -47,23 +63,64 @@ pub fn compile(
         .iter()
         .map(|(index, _)| std::mem::take(&mut installed[*index]))
         .collect();
-    let compiled = rvenv_install::compile_installed(&environment.python, &mut compiling)
-        .context("cannot compile bytecode");
-    for ((index, entry), dist) in to_compile.into_iter().zip(compiling) {
-        if let Some(dir) = entry {
+    let every: Vec<bool> = to_compile.iter().map(|(_, keep)| keep.is_some()).collect();
+    let libs: Vec<PathBuf> = compiling
+        .iter()
+        .map(|dist| lib_dir(dist).to_path_buf())
+        .collect();
+    let compiled = rvenv_install::compile_installed_matching(
+        &environment.python,
+        precompiler.map(|precompiler| &precompiler.shared.pool),
+        &mut compiling,
+        |index, file| every[index] || !file.starts_with(&libs[index]),
+    )
+    .map(|_| ())
+    .context("cannot compile bytecode");
+    for ((index, keep), dist) in to_compile.into_iter().zip(compiling) {
+        if let Some(Some(dir)) = keep {
             // A cache that cannot be written only costs speed next time.
-            let _ = keep(cache, &dist, &dir);
+            let _ = keep_compiled(cache, &dist, &dir);
         }
         installed[index] = dist;
     }
-    compiled.map(|_| ())
+    compiled
 }
 
-fn keep(cache: &Cache, dist: &InstalledDist, dir: &std::path::Path) -> anyhow::Result<()> {
+fn keep_compiled(cache: &Cache, dist: &InstalledDist, dir: &Path) -> anyhow::Result<()> {
     let staged = cache.staging_dir()?;
     rvenv_install::save_bytecode(dist, staged.path())?;
     cache.publish(staged, dir)?;
     Ok(())
+}
+
+fn is_source(file: &Path) -> bool {
+    file.extension().is_some_and(|ext| ext == "py")
+}
+
+/// Whether `file` lies outside the lib directory of `dist`.
+fn outside_lib(dist: &InstalledDist, file: &Path) -> bool {
+    !file.starts_with(lib_dir(dist))
+}
+
+/// The directory holding `dist`'s `.dist-info`.
+fn lib_dir(dist: &InstalledDist) -> &Path {
+    dist.dist_info.parent().unwrap_or(&dist.dist_info)
+}
+
+/// Where the bytecode of `wheel` for `interpreter` is kept. Only published cache entries have a
+/// stable name to keep it under: downloaded wheels, and wheels built from sdists or commits
+/// (not directories or editables).
+fn bytecode_entry(cache: &Cache, wheel: &ValidatedWheel, interpreter: &str) -> Option<PathBuf> {
+    let key = if let Ok(key) = wheel.root().strip_prefix(cache.bucket(Bucket::Wheels)) {
+        key.display().to_string()
+    } else {
+        let key = wheel
+            .root()
+            .strip_prefix(cache.bucket(Bucket::Built))
+            .ok()?;
+        format!("built/{}", key.display())
+    };
+    Some(cache.entry(Bucket::Bytecode, &format!("{key}/{interpreter}")))
 }
 
 /// Bytecode depends on the interpreter's version (the magic number) and on how it is checked:
@@ -79,4 +136,164 @@ fn interpreter_key(environment: &Environment) -> String {
         "{}-{}{checked}",
         interpreter.implementation, interpreter.python_full_version
     )
+}
+
+/// Compiles wheels into the bytecode cache in the background, on worker processes of the target
+/// interpreter started once. Best effort: a wheel whose bytecode could not be kept this way is
+/// compiled by [`compile`] after it is installed, as without a precompiler.
+pub struct Precompiler {
+    shared: Arc<Shared>,
+    tasks: Mutex<Vec<std::thread::JoinHandle<()>>>,
+}
+
+struct Shared {
+    pool: CompilerPool,
+    cache: Arc<Cache>,
+    interpreter: String,
+    scheme: Scheme,
+    /// The bytecode entries published by this precompiler.
+    published: Mutex<HashSet<PathBuf>>,
+}
+
+impl Precompiler {
+    /// Starts the workers (in the background: this returns at once).
+    pub fn start(cache: &Arc<Cache>, environment: &Environment) -> Precompiler {
+        let workers = std::thread::available_parallelism()
+            .map(usize::from)
+            .unwrap_or(1);
+        Precompiler {
+            shared: Arc::new(Shared {
+                pool: CompilerPool::start(&environment.python, workers),
+                cache: Arc::clone(cache),
+                interpreter: interpreter_key(environment),
+                scheme: environment.scheme.clone(),
+                published: Mutex::new(HashSet::new()),
+            }),
+            tasks: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Queues `wheel` (just published in the cache, or found there) for compilation, unless its
+    /// bytecode is kept already or it is not a cache entry.
+    pub fn submit(&self, wheel: &ValidatedWheel) {
+        let shared = &self.shared;
+        let Some(entry) = bytecode_entry(&shared.cache, wheel, &shared.interpreter) else {
+            return;
+        };
+        if entry.is_dir() {
+            return;
+        }
+        let (shared, wheel) = (Arc::clone(shared), wheel.clone());
+        let task = std::thread::spawn(move || {
+            // Best effort, see the type's documentation.
+            let _ = shared.precompile(&wheel, &entry);
+        });
+        self.lock_tasks().push(task);
+    }
+
+    /// Whether this precompiler published the bytecode entry `entry`.
+    fn compiled(&self, entry: &Path) -> bool {
+        self.shared
+            .published
+            .lock()
+            .is_ok_and(|published| published.contains(entry))
+    }
+
+    /// Waits until every submitted wheel is compiled (or given up).
+    pub fn finish(&self) {
+        let tasks = std::mem::take(&mut *self.lock_tasks());
+        for task in tasks {
+            let _ = task.join();
+        }
+    }
+
+    fn lock_tasks(&self) -> std::sync::MutexGuard<'_, Vec<std::thread::JoinHandle<()>>> {
+        self.tasks
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Drop for Precompiler {
+    /// On an early return (a failed download), pending work is dropped and staged entries are
+    /// removed before the process goes on.
+    fn drop(&mut self) {
+        self.shared.pool.close();
+        for task in std::mem::take(&mut *self.lock_tasks()) {
+            let _ = task.join();
+        }
+    }
+}
+
+impl Shared {
+    fn precompile(&self, wheel: &ValidatedWheel, entry: &Path) -> anyhow::Result<()> {
+        let staged = self.cache.staging_dir()?;
+        let jobs = compile_jobs(wheel, &self.scheme, staged.path());
+        let compiled = self.pool.compile(&jobs)?;
+        let kept: Vec<String> = compiled
+            .iter()
+            .flatten()
+            .filter_map(|pyc| pyc.strip_prefix(staged.path()).ok())
+            .filter_map(|relative| relative.to_str().map(str::to_string))
+            .collect();
+        rvenv_install::write_bytecode_manifest(staged.path(), &kept)?;
+        self.cache.publish(staged, entry)?;
+        if let Ok(mut published) = self.published.lock() {
+            published.insert(entry.to_path_buf());
+        }
+        Ok(())
+    }
+}
+
+/// The `.py` files `wheel` installs into its lib directory (the one holding its `.dist-info`,
+/// which is what the cache keeps bytecode of), each to be compiled from its cached copy into
+/// `staged`, laid out as in the lib directory.
+fn compile_jobs(wheel: &ValidatedWheel, scheme: &Scheme, staged: &Path) -> Vec<CompileJob> {
+    let lib_dir = if wheel.root_is_purelib() {
+        &scheme.purelib
+    } else {
+        &scheme.platlib
+    };
+    let data_dir = format!(
+        "{}.data/",
+        wheel.dist_info_dir().trim_end_matches(".dist-info")
+    );
+    // By place in the lib directory: when two files of the wheel land on one path, the last
+    // one is installed, so it is the one compiled.
+    let mut sources: BTreeMap<String, &str> = BTreeMap::new();
+    for file in wheel.files() {
+        if !is_source(Path::new(&file.path)) {
+            continue;
+        }
+        let relative = match file.path.strip_prefix(&data_dir) {
+            None => file.path.as_str(),
+            Some(inside) => {
+                let Some((key, relative)) = inside.split_once('/') else {
+                    continue;
+                };
+                let dir = match key {
+                    "purelib" => &scheme.purelib,
+                    "platlib" => &scheme.platlib,
+                    _ => continue,
+                };
+                if dir != lib_dir {
+                    continue;
+                }
+                relative
+            }
+        };
+        sources.insert(relative.to_string(), &file.path);
+    }
+    sources
+        .into_iter()
+        .map(|(relative, path)| {
+            let relative = Path::new(&relative);
+            let parent = relative.parent().unwrap_or(Path::new(""));
+            CompileJob {
+                source: wheel.root().join(path),
+                installed: lib_dir.join(relative),
+                pyc_dir: staged.join(parent).join("__pycache__"),
+            }
+        })
+        .collect()
 }

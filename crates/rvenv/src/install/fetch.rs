@@ -15,23 +15,40 @@ use rvenv_install::ValidatedWheel;
 use rvenv_resolve::ResolvedPackage;
 use rvenv_sources::{check_hashes, PreparedWheel, SourceProvider};
 
+use super::bytecode::Precompiler;
 use crate::output::{human_bytes, Printer};
 
 /// Makes every wheel of `packages` available as a validated, unpacked cache entry, at most
 /// `concurrency` downloads at a time: index wheels downloaded, sdists and direct requirements
 /// built (or taken from the cache of built wheels). The result is in the order of `packages`.
+/// Each wheel is handed to `precompiler` as soon as it is ready.
 pub async fn fetch_all(
     packages: &[&ResolvedPackage],
     provider: &SourceProvider,
     cache: &Cache,
     user_hashes: &HashMap<PackageName, Vec<rvenv_requirements::Hash>>,
     concurrency: usize,
+    precompiler: Option<&Precompiler>,
     printer: &Printer,
 ) -> anyhow::Result<Vec<PreparedWheel>> {
     let progress = printer.progress("Preparing", packages.len() as u64, true);
-    let wheels = stream::iter(packages.iter().copied())
-        .map(|package| {
+    // The largest first (builds, of unknown size, before all): they take longest to download
+    // and unpack, and started last they would finish alone. Completions are taken in any
+    // order, so that one slow file never holds back the start of the others.
+    let mut order: Vec<usize> = (0..packages.len()).collect();
+    order.sort_by_key(|&index| {
+        let package = packages[index];
+        let size = if provider.needs_source(package) {
+            u64::MAX
+        } else {
+            package.candidate.file.size.unwrap_or(0)
+        };
+        std::cmp::Reverse(size)
+    });
+    let mut prepared: Vec<(usize, PreparedWheel)> = stream::iter(order)
+        .map(|index| {
             let progress = &progress;
+            let package = packages[index];
             async move {
                 if provider.needs_source(package) {
                     let prepared = provider.wheel(package).await.map_err(anyhow::Error::new)?;
@@ -41,7 +58,10 @@ pub async fn fetch_all(
                     } else {
                         progress.step_detail(format!("Cached {line}"));
                     }
-                    return Ok(prepared);
+                    if let Some(precompiler) = precompiler {
+                        precompiler.submit(&prepared.wheel);
+                    }
+                    return Ok((index, prepared));
                 }
                 let (wheel, downloaded) = fetch_one(
                     package,
@@ -50,6 +70,9 @@ pub async fn fetch_all(
                     user_hashes.get(&package.name),
                 )
                 .await?;
+                if let Some(precompiler) = precompiler {
+                    precompiler.submit(&wheel);
+                }
                 match downloaded {
                     Some(bytes) => progress.step(format!(
                         "Downloaded {} ({})",
@@ -60,14 +83,15 @@ pub async fn fetch_all(
                         progress.step_detail(format!("Cached {}", package.candidate.file.filename))
                     }
                 }
-                Ok::<_, anyhow::Error>(PreparedWheel::cached(wheel))
+                Ok::<_, anyhow::Error>((index, PreparedWheel::cached(wheel)))
             }
         })
-        .buffered(concurrency)
+        .buffer_unordered(concurrency)
         .try_collect()
         .await?;
     progress.finish();
-    Ok(wheels)
+    prepared.sort_by_key(|(index, _)| *index);
+    Ok(prepared.into_iter().map(|(_, wheel)| wheel).collect())
 }
 
 /// One wheel: from the cache when published, else downloaded, unpacked and published.

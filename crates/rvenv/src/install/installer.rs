@@ -215,12 +215,19 @@ impl Installer {
         }
 
         let fetching = Instant::now();
+        // Each wheel's bytecode is compiled into the cache as soon as the wheel is there, while
+        // other wheels download; installing then links the `.pyc` files.
+        let precompiler = self
+            .context
+            .compile_bytecode
+            .then(|| bytecode::Precompiler::start(&self.context.cache, environment));
         let wheels = self.context.runtime.block_on(fetch::fetch_all(
             &plan.install,
             &provider,
             &self.context.cache,
             &request.hashes,
             self.context.concurrent_downloads,
+            precompiler.as_ref(),
             printer,
         ))?;
         printer.detail(format!(
@@ -256,6 +263,9 @@ impl Installer {
             })
             .collect();
         let mut installed_now = rvenv_install::install_wheels_parallel(&jobs, &target)?;
+        if let Some(precompiler) = &precompiler {
+            precompiler.finish();
+        }
         if self.context.compile_bytecode {
             let validated: Vec<_> = wheels
                 .iter()
@@ -267,6 +277,7 @@ impl Installer {
                 &validated,
                 &mut installed_now,
                 self.context.link_mode,
+                precompiler.as_ref(),
             )?;
         }
         changes::print(printer, &plan, "Installed", "Uninstalled");
