@@ -4,6 +4,8 @@
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::Write;
+use std::os::fd::AsRawFd;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
@@ -12,7 +14,7 @@ use rayon::prelude::*;
 
 use crate::error::Result;
 use crate::link::Linker;
-use crate::record::{entry_for_bytes, render_record, RecordEntry};
+use crate::record::{entry_for_bytes, render_sorted, RecordEntry};
 
 /// Files placed for one distribution, undone on [`Destination::rollback`].
 pub(crate) struct Destination {
@@ -103,17 +105,43 @@ impl Destination {
     /// all cores). A file that cannot be linked straight away (a file in the way, a directory
     /// that could not be made in advance) takes the careful path of [`Destination::link`].
     /// The destinations must be distinct and not yet written by this destination.
-    pub(crate) fn link_all(&mut self, items: Vec<LinkItem>) -> Result<()> {
+    ///
+    /// Sources below `source_root` are linked relative to it, and destinations relative to the
+    /// record base, through directory handles opened once: the kernel then looks up a few path
+    /// components per file instead of every one from `/`.
+    pub(crate) fn link_all(&mut self, source_root: &Path, items: Vec<LinkItem>) -> Result<()> {
         let actual: Vec<Cow<Path>> = items.iter().map(|i| self.actual_path(&i.dest)).collect();
+        let handles = DirHandles::open(source_root, &self.record_base);
         let dirs = self.needed_dirs(&actual);
-        self.make_dirs(dirs)?;
+        self.make_dirs(dirs, handles.as_ref())?;
 
         let linker = &self.linker;
         let outcomes: Vec<std::io::Result<()>> = actual
             .par_iter()
             .zip(&items)
             .with_min_len(LINKS_PER_TASK)
-            .map(|(actual, item)| linker.link(&item.source, actual))
+            .map_init(Vec::new, |buffer, (actual, item)| {
+                if linker.hardlinks() {
+                    let fast = handles
+                        .as_ref()
+                        .and_then(|handles| handles.hard_link(&item.source, actual, buffer));
+                    match fast {
+                        Some(Ok(())) => return Ok(()),
+                        Some(Err(err))
+                            if matches!(
+                                err.kind(),
+                                std::io::ErrorKind::NotFound | std::io::ErrorKind::AlreadyExists
+                            ) =>
+                        {
+                            return Err(err)
+                        }
+                        // Not relative to the handles, or refused: the linker decides (it may
+                        // fall back to copies, e.g. across filesystems).
+                        _ => {}
+                    }
+                }
+                linker.link(&item.source, actual)
+            })
             .collect();
         drop(actual);
 
@@ -172,12 +200,16 @@ impl Destination {
     }
 
     /// Creates `dirs` (sorted, parents first) where missing, remembering the ones made.
-    fn make_dirs(&mut self, dirs: BTreeSet<&Path>) -> Result<()> {
+    fn make_dirs(&mut self, dirs: BTreeSet<&Path>, handles: Option<&DirHandles>) -> Result<()> {
+        let mut buffer = Vec::new();
         for dir in dirs {
             if self.known_dirs.contains(dir) {
                 continue;
             }
-            match std::fs::create_dir(dir) {
+            let made = handles
+                .and_then(|handles| handles.create_dir(dir, &mut buffer))
+                .unwrap_or_else(|| std::fs::create_dir(dir));
+            match made {
                 Ok(()) => {
                     self.created_dirs.push(dir.to_path_buf());
                     self.known_dirs.insert(dir.to_path_buf());
@@ -253,13 +285,14 @@ impl Destination {
 
     /// Writes RECORD at `dest` listing every placed file and itself (without hash and size).
     pub(crate) fn write_record(&mut self, dest: &Path) -> Result<()> {
-        let mut entries = self.record.clone();
-        entries.push(RecordEntry {
+        let itself = RecordEntry {
             path: self.record_path(dest),
             hash: String::new(),
             size: None,
-        });
-        let text = render_record(&mut entries);
+        };
+        let mut entries: Vec<&RecordEntry> = self.record.iter().chain([&itself]).collect();
+        entries.sort_unstable();
+        let text = render_sorted(entries.into_iter());
         let actual = self.make_room(dest)?;
         if let Err(err) = fs_err::write(&actual, text) {
             let _ = fs_err::remove_file(&actual);
@@ -397,6 +430,87 @@ impl Destination {
 
 /// How many links one parallel task makes at least: small wheels stay on one thread.
 const LINKS_PER_TASK: usize = 128;
+
+/// Open handles of the two directories most paths of a wheel's install are below: the
+/// unpacked wheel (sources) and the record base (destinations), with their paths as bytes
+/// followed by `/` to recognise the paths below them.
+struct DirHandles {
+    source: std::fs::File,
+    source_prefix: Vec<u8>,
+    dest: std::fs::File,
+    dest_prefix: Vec<u8>,
+}
+
+impl DirHandles {
+    /// `None` when either directory cannot be opened: every path then goes the plain way.
+    fn open(source_root: &Path, dest_root: &Path) -> Option<DirHandles> {
+        let prefix = |dir: &Path| {
+            let mut bytes = dir.as_os_str().as_bytes().to_vec();
+            bytes.push(b'/');
+            bytes
+        };
+        Some(DirHandles {
+            source: std::fs::File::open(source_root).ok()?,
+            source_prefix: prefix(source_root),
+            dest: std::fs::File::open(dest_root).ok()?,
+            dest_prefix: prefix(dest_root),
+        })
+    }
+
+    /// Appends `path` relative to the directory whose `prefix` is given, NUL-terminated, to
+    /// `buffer`; `None` when it is not below it (or holds a NUL, which no wheel path does).
+    fn relative(prefix: &[u8], path: &Path, buffer: &mut Vec<u8>) -> Option<()> {
+        let relative = path.as_os_str().as_bytes().strip_prefix(prefix)?;
+        if relative.is_empty() || relative.contains(&0) {
+            return None;
+        }
+        buffer.extend_from_slice(relative);
+        buffer.push(0);
+        Some(())
+    }
+
+    /// `linkat(2)` relative to the handles; `None` when a path is not below its root.
+    fn hard_link(
+        &self,
+        source: &Path,
+        dest: &Path,
+        buffer: &mut Vec<u8>,
+    ) -> Option<std::io::Result<()>> {
+        buffer.clear();
+        Self::relative(&self.source_prefix, source, buffer)?;
+        let dest_start = buffer.len();
+        Self::relative(&self.dest_prefix, dest, buffer)?;
+        // SAFETY: both pointers are to NUL-terminated strings in `buffer`, alive for the call;
+        // the descriptors are open directories owned by `self`.
+        let result = unsafe {
+            libc::linkat(
+                self.source.as_raw_fd(),
+                buffer.as_ptr().cast(),
+                self.dest.as_raw_fd(),
+                buffer[dest_start..].as_ptr().cast(),
+                0,
+            )
+        };
+        Some(if result == 0 {
+            Ok(())
+        } else {
+            Err(std::io::Error::last_os_error())
+        })
+    }
+
+    /// `mkdirat(2)` relative to the destination handle; `None` when `dir` is not below it.
+    fn create_dir(&self, dir: &Path, buffer: &mut Vec<u8>) -> Option<std::io::Result<()>> {
+        buffer.clear();
+        Self::relative(&self.dest_prefix, dir, buffer)?;
+        // SAFETY: a NUL-terminated string in `buffer`, alive for the call; an open directory.
+        let result = unsafe { libc::mkdirat(self.dest.as_raw_fd(), buffer.as_ptr().cast(), 0o777) };
+        Some(if result == 0 {
+            Ok(())
+        } else {
+            Err(std::io::Error::last_os_error())
+        })
+    }
+}
 
 /// A file for [`Destination::link_all`]: where from, where to, and its RECORD row.
 #[derive(Debug)]

@@ -330,7 +330,10 @@ fn spread(
     );
     one_by_one.sort_by_key(|(index, _)| *index);
 
-    destination.link_all(links.into_iter().map(|(_, item)| item).collect())?;
+    destination.link_all(
+        &wheel.root,
+        links.into_iter().map(|(_, item)| item).collect(),
+    )?;
     for (_, placement) in one_by_one {
         match placement {
             Placement::Link(item) => {

@@ -48,6 +48,11 @@ impl Linker {
         }
     }
 
+    /// Whether this linker makes hard links now (asked for, or fallen back to).
+    pub(crate) fn hardlinks(&self) -> bool {
+        self.effective.load(Ordering::Relaxed) == LinkMode::Hardlink.index()
+    }
+
     /// Places `source` at `dest`, which must not exist. File modes follow the source.
     pub(crate) fn link(&self, source: &Path, dest: &Path) -> std::io::Result<()> {
         let mut mode = LinkMode::from_index(self.effective.load(Ordering::Relaxed));

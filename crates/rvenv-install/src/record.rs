@@ -42,7 +42,12 @@ pub fn parse_record(text: &str) -> Result<Vec<RecordEntry>, String> {
         if line.trim().is_empty() {
             continue;
         }
-        let fields = split_csv_line(line).map_err(|e| format!("line {}: {e}", number + 1))?;
+        let fields = if line.contains('"') {
+            split_csv_line(line).map_err(|e| format!("line {}: {e}", number + 1))?
+        } else {
+            // Nothing quoted (nearly every row): every comma separates fields.
+            line.split(',').map(str::to_string).collect()
+        };
         let [path, hash, size] = <[String; 3]>::try_from(fields).map_err(|fields| {
             format!(
                 "line {}: expected 3 fields (path,hash,size), found {}",
@@ -67,25 +72,33 @@ pub fn parse_record(text: &str) -> Result<Vec<RecordEntry>, String> {
 /// (Python's `csv.writer` default), with the RECORD file itself listed without hash and size.
 pub fn render_record(entries: &mut [RecordEntry]) -> String {
     entries.sort();
+    render_sorted(entries.iter())
+}
+
+/// Renders rows in the order given (sorted by the caller).
+pub(crate) fn render_sorted<'a>(entries: impl Iterator<Item = &'a RecordEntry>) -> String {
+    use std::fmt::Write;
     let mut out = String::new();
-    for entry in entries.iter() {
-        out.push_str(&quote_csv(&entry.path));
+    for entry in entries {
+        push_csv(&mut out, &entry.path);
         out.push(',');
-        out.push_str(&quote_csv(&entry.hash));
+        push_csv(&mut out, &entry.hash);
         out.push(',');
         if let Some(size) = entry.size {
-            out.push_str(&size.to_string());
+            let _ = write!(out, "{size}");
         }
         out.push_str("\r\n");
     }
     out
 }
 
-fn quote_csv(field: &str) -> String {
+fn push_csv(out: &mut String, field: &str) {
     if field.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
+        out.push('"');
+        out.push_str(&field.replace('"', "\"\""));
+        out.push('"');
     } else {
-        field.to_string()
+        out.push_str(field);
     }
 }
 
