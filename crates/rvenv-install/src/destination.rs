@@ -22,13 +22,15 @@ pub(crate) struct Destination {
     record_base: PathBuf,
     linker: Arc<Linker>,
     /// Files we created, in order, with the index of their RECORD row.
-    written: HashMap<PathBuf, usize>,
+    /// Keyed by the path's bytes: hashed in one go, where a `Path` hashes component by
+    /// component (it showed in profiles of installs of thousands of files).
+    written: HashMap<Vec<u8>, usize>,
     written_order: Vec<PathBuf>,
     /// Files that existed before and were moved aside: (original, moved-to).
     replaced: Vec<(PathBuf, PathBuf)>,
     created_dirs: Vec<PathBuf>,
     /// Directories known to exist, to save a `stat` per file.
-    known_dirs: HashSet<PathBuf>,
+    known_dirs: HashSet<Vec<u8>>,
     record: Vec<RecordEntry>,
     /// `(final, staging)`: files for the `.dist-info` are placed in `staging` until
     /// [`Destination::publish_dist_info`] renames it to `final`.
@@ -178,32 +180,49 @@ impl Destination {
     /// The parent directories of `files` with their ancestors inside the record base (where
     /// nearly every file goes), sorted so parents come first.
     fn needed_dirs<'p>(&self, files: &'p [Cow<Path>]) -> BTreeSet<&'p Path> {
-        let mut dirs = BTreeSet::new();
-        let mut previous: Option<&Path> = None;
+        let base = self.record_base.as_os_str().as_bytes();
+        let mut dirs: BTreeSet<&[u8]> = BTreeSet::new();
+        let mut previous: &[u8] = &[];
         for file in files {
-            let Some(parent) = file.parent() else {
+            let bytes = file.as_os_str().as_bytes();
+            let Some(slash) = bytes.iter().rposition(|&b| b == b'/') else {
                 continue;
             };
-            if previous == Some(parent) {
+            let parent = &bytes[..slash];
+            if parent == previous {
                 continue;
             }
-            previous = Some(parent);
-            let mut current = Some(parent);
-            while let Some(dir) = current {
-                if dir == self.record_base || !dirs.insert(dir) {
-                    break;
+            previous = parent;
+            // Bytes compare like paths here: ours are normalized (no `//`, `.` or trailing `/`).
+            let below_base = |dir: &[u8]| {
+                dir.len() > base.len() && dir.starts_with(base) && dir[base.len()] == b'/'
+            };
+            if !below_base(parent) {
+                // Outside the record base (scripts, data): its parent only, the careful way
+                // takes care of the rest.
+                if !parent.is_empty() && parent != base {
+                    dirs.insert(parent);
                 }
-                current = dir.parent().filter(|up| up.starts_with(&self.record_base));
+                continue;
+            }
+            let mut dir = parent;
+            while below_base(dir) && dirs.insert(dir) {
+                match dir.iter().rposition(|&b| b == b'/') {
+                    Some(slash) => dir = &dir[..slash],
+                    None => break,
+                }
             }
         }
-        dirs
+        dirs.into_iter()
+            .map(|dir| Path::new(std::ffi::OsStr::from_bytes(dir)))
+            .collect()
     }
 
     /// Creates `dirs` (sorted, parents first) where missing, remembering the ones made.
     fn make_dirs(&mut self, dirs: BTreeSet<&Path>, handles: Option<&DirHandles>) -> Result<()> {
         let mut buffer = Vec::new();
         for dir in dirs {
-            if self.known_dirs.contains(dir) {
+            if self.known_dirs.contains(dir.as_os_str().as_bytes()) {
                 continue;
             }
             let made = handles
@@ -212,11 +231,11 @@ impl Destination {
             match made {
                 Ok(()) => {
                     self.created_dirs.push(dir.to_path_buf());
-                    self.known_dirs.insert(dir.to_path_buf());
+                    self.known_dirs.insert(key(dir));
                 }
                 // A directory already (or a file: linking into it then fails and says so).
                 Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
-                    self.known_dirs.insert(dir.to_path_buf());
+                    self.known_dirs.insert(key(dir));
                 }
                 // A parent outside the record base is missing: the careful way.
                 Err(err) if err.kind() == std::io::ErrorKind::NotFound => self.create_dirs(dir)?,
@@ -239,7 +258,7 @@ impl Destination {
     pub(crate) fn link(&mut self, source: &Path, dest: &Path, hash: &str, size: u64) -> Result<()> {
         // Most files land where nothing is yet, in a directory that exists: link first and look
         // only when that fails (a missing directory, a file in the way). Saves a stat per file.
-        let placed = !self.written.contains_key(dest)
+        let placed = !self.is_written(dest)
             && match self.linker.link(source, &self.actual_path(dest)) {
                 Ok(()) => true,
                 Err(err)
@@ -302,19 +321,16 @@ impl Destination {
         Ok(())
     }
 
-    /// Every file this destination created.
-    pub(crate) fn written_files(&self) -> Vec<PathBuf> {
-        self.written_order.clone()
-    }
-
-    /// Keeps the changes: drops the moved-aside originals.
-    pub(crate) fn commit(self) {
+    /// Keeps the changes: drops the moved-aside originals. Returns every file this destination
+    /// created.
+    pub(crate) fn commit(self) -> Vec<PathBuf> {
         for (_, aside) in &self.replaced {
             let _ = fs_err::remove_file(aside);
         }
         if let Some((_, aside)) = &self.replaced_dist_info {
             let _ = fs_err::remove_dir_all(aside);
         }
+        self.written_order
     }
 
     /// Undoes everything: removes what we wrote, puts replaced files back, removes the
@@ -340,17 +356,21 @@ impl Destination {
     }
 
     fn remember(&mut self, dest: &Path, entry: RecordEntry) {
-        match self.written.get(dest) {
+        match self.written.get(dest.as_os_str().as_bytes()) {
             Some(&index) => self.record[index] = entry,
             None => self.remember_owned(dest.to_path_buf(), entry),
         }
     }
 
+    fn is_written(&self, dest: &Path) -> bool {
+        self.written.contains_key(dest.as_os_str().as_bytes())
+    }
+
     fn remember_owned(&mut self, dest: PathBuf, entry: RecordEntry) {
-        match self.written.get(&dest) {
+        match self.written.get(dest.as_os_str().as_bytes()) {
             Some(&index) => self.record[index] = entry,
             None => {
-                self.written.insert(dest.clone(), self.record.len());
+                self.written.insert(key(&dest), self.record.len());
                 self.written_order.push(dest);
                 self.record.push(entry);
             }
@@ -362,7 +382,7 @@ impl Destination {
     /// kept aside until commit, as pip overwrites files another distribution installed.
     /// Returns where the file goes now (see [`Destination::stage_dist_info`]).
     fn make_room(&mut self, dest: &Path) -> Result<PathBuf> {
-        let own = self.written.contains_key(dest);
+        let own = self.is_written(dest);
         let dest = self.actual_path(dest).into_owned();
         if let Some(parent) = dest.parent() {
             self.create_dirs(parent)?;
@@ -399,7 +419,7 @@ impl Destination {
     }
 
     fn create_dirs(&mut self, dir: &Path) -> Result<()> {
-        if self.known_dirs.contains(dir) {
+        if self.known_dirs.contains(dir.as_os_str().as_bytes()) {
             return Ok(());
         }
         let mut missing = Vec::new();
@@ -419,13 +439,18 @@ impl Destination {
                 Err(err) => return Err(err.into()),
             }
         }
-        self.known_dirs.insert(dir.to_path_buf());
+        self.known_dirs.insert(key(dir));
         Ok(())
     }
 
     pub(crate) fn record_path(&self, path: &Path) -> String {
         relative_path(path, &self.record_base)
     }
+}
+
+/// A path as the key of `written` and `known_dirs`.
+fn key(path: &Path) -> Vec<u8> {
+    path.as_os_str().as_bytes().to_vec()
 }
 
 /// How many links one parallel task makes at least: small wheels stay on one thread.

@@ -124,8 +124,15 @@ fn install_one(
     linkers: &Linkers,
 ) -> Result<InstalledDist> {
     let (dist, destination) = install_uncommitted(wheel, target, options, linkers)?;
-    destination.commit();
-    Ok(dist)
+    Ok(commit(dist, destination))
+}
+
+/// Commits an install and lists the files it wrote in `dist`.
+fn commit(dist: InstalledDist, destination: Destination) -> InstalledDist {
+    InstalledDist {
+        installed_files: destination.commit(),
+        ..dist
+    }
 }
 
 /// Installs one wheel and returns what it did, not yet committed: files it replaced are kept
@@ -155,14 +162,7 @@ fn install_uncommitted(
     let spread = spread(wheel, target, options, lib_dir, &mut destination)
         .and_then(|dist| destination.publish_dist_info().map(|()| dist));
     match spread {
-        Ok(dist) => {
-            let installed_files = destination.written_files();
-            let dist = InstalledDist {
-                installed_files,
-                ..dist
-            };
-            Ok((dist, destination))
-        }
+        Ok(dist) => Ok((dist, destination)),
         Err(err) => {
             destination.rollback();
             Err(err)
@@ -191,8 +191,7 @@ pub fn install_wheels_parallel(
     if results.iter().all(Result::is_ok) {
         let mut installed = Vec::with_capacity(results.len());
         for (dist, destination) in results.into_iter().flatten() {
-            destination.commit();
-            installed.push(dist);
+            installed.push(commit(dist, destination));
         }
         return Ok(installed);
     }
