@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::Context;
 use rvenv_cache::{Bucket, Cache};
@@ -70,7 +70,7 @@ pub fn compile(
         .collect();
     let compiled = rvenv_install::compile_installed_matching(
         &environment.python,
-        precompiler.map(|precompiler| &precompiler.shared.pool),
+        precompiler.and_then(|precompiler| precompiler.shared.pool.get()),
         &mut compiling,
         |index, file| every[index] || !file.starts_with(&libs[index]),
     )
@@ -147,7 +147,9 @@ pub struct Precompiler {
 }
 
 struct Shared {
-    pool: CompilerPool,
+    /// Started with the first wheel to compile: a warm install starts no interpreter.
+    pool: OnceLock<CompilerPool>,
+    python: PathBuf,
     cache: Arc<Cache>,
     interpreter: String,
     scheme: Scheme,
@@ -156,14 +158,12 @@ struct Shared {
 }
 
 impl Precompiler {
-    /// Starts the workers (in the background: this returns at once).
+    /// A precompiler for `environment`; its workers start with the first wheel to compile.
     pub fn start(cache: &Arc<Cache>, environment: &Environment) -> Precompiler {
-        let workers = std::thread::available_parallelism()
-            .map(usize::from)
-            .unwrap_or(1);
         Precompiler {
             shared: Arc::new(Shared {
-                pool: CompilerPool::start(&environment.python, workers),
+                pool: OnceLock::new(),
+                python: environment.python.clone(),
                 cache: Arc::clone(cache),
                 interpreter: interpreter_key(environment),
                 scheme: environment.scheme.clone(),
@@ -218,7 +218,9 @@ impl Drop for Precompiler {
     /// On an early return (a failed download), pending work is dropped and staged entries are
     /// removed before the process goes on.
     fn drop(&mut self) {
-        self.shared.pool.close();
+        if let Some(pool) = self.shared.pool.get() {
+            pool.close();
+        }
         for task in std::mem::take(&mut *self.lock_tasks()) {
             let _ = task.join();
         }
@@ -229,7 +231,19 @@ impl Shared {
     fn precompile(&self, wheel: &ValidatedWheel, entry: &Path) -> anyhow::Result<()> {
         let staged = self.cache.staging_dir()?;
         let jobs = compile_jobs(wheel, &self.scheme, staged.path());
-        let compiled = self.pool.compile(&jobs)?;
+        // A wheel without sources gets an empty entry: later installs need not look again.
+        let compiled = if jobs.is_empty() {
+            Vec::new()
+        } else {
+            let pool = self.pool.get_or_init(|| {
+                let workers = std::thread::available_parallelism()
+                    .map(usize::from)
+                    .unwrap_or(1);
+                // This returns at once; the processes start in the background.
+                CompilerPool::start(&self.python, workers)
+            });
+            pool.compile(&jobs)?
+        };
         let kept: Vec<String> = compiled
             .iter()
             .flatten()
