@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::Write;
 use std::os::fd::AsRawFd;
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
@@ -93,12 +93,18 @@ impl Destination {
     /// Where a file meant for `dest` is placed now: inside the staging directory while the
     /// `.dist-info` is not published.
     fn actual_path<'p>(&self, dest: &'p Path) -> Cow<'p, Path> {
-        match &self.dist_info {
-            Some((dist_info, staging)) => match dest.strip_prefix(dist_info) {
-                Ok(relative) => Cow::Owned(staging.join(relative)),
-                Err(_) => Cow::Borrowed(dest),
-            },
-            None => Cow::Borrowed(dest),
+        let Some((dist_info, staging)) = &self.dist_info else {
+            return Cow::Borrowed(dest);
+        };
+        // Compared as bytes (called for every file): our paths are normalized.
+        let prefix = dist_info.as_os_str().as_bytes();
+        match dest.as_os_str().as_bytes().strip_prefix(prefix) {
+            Some(rest) if rest.is_empty() || rest[0] == b'/' => {
+                let mut actual = staging.as_os_str().as_bytes().to_vec();
+                actual.extend_from_slice(rest);
+                Cow::Owned(PathBuf::from(std::ffi::OsString::from_vec(actual)))
+            }
+            _ => Cow::Borrowed(dest),
         }
     }
 
@@ -286,12 +292,7 @@ impl Destination {
 
     /// Writes new content to `dest` (rewritten scripts, launchers, metadata).
     pub(crate) fn write(&mut self, dest: &Path, content: &[u8], executable: bool) -> Result<()> {
-        let actual = self.make_room(dest)?;
-        let mut file = fs_err::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(if executable { 0o777 } else { 0o666 })
-            .open(&actual)?;
+        let (actual, mut file) = self.create(dest, executable)?;
         if let Err(err) = file.write_all(content) {
             // Not remembered yet, so rollback would not find it: a full disk leaves no stub.
             let _ = fs_err::remove_file(&actual);
@@ -312,13 +313,40 @@ impl Destination {
         let mut entries: Vec<&RecordEntry> = self.record.iter().chain([&itself]).collect();
         entries.sort_unstable();
         let text = render_sorted(entries.into_iter());
-        let actual = self.make_room(dest)?;
-        if let Err(err) = fs_err::write(&actual, text) {
+        let (actual, mut file) = self.create(dest, false)?;
+        if let Err(err) = file.write_all(text.as_bytes()) {
             let _ = fs_err::remove_file(&actual);
             return Err(err.into());
         }
         self.written_order.push(dest.to_path_buf());
         Ok(())
+    }
+
+    /// Creates the new file for `dest`: straight away where nothing is in the way (the usual
+    /// case, no `stat` first), else after [`Destination::make_room`]. Returns where it is.
+    fn create(&mut self, dest: &Path, executable: bool) -> Result<(PathBuf, fs_err::File)> {
+        let open = |path: &Path| {
+            fs_err::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(if executable { 0o777 } else { 0o666 })
+                .open(path)
+        };
+        if !self.is_written(dest) {
+            let actual = self.actual_path(dest).into_owned();
+            match open(&actual) {
+                Ok(file) => return Ok((actual, file)),
+                Err(err)
+                    if matches!(
+                        err.kind(),
+                        std::io::ErrorKind::NotFound | std::io::ErrorKind::AlreadyExists
+                    ) => {}
+                Err(err) => return Err(err.into()),
+            }
+        }
+        let actual = self.make_room(dest)?;
+        let file = open(&actual)?;
+        Ok((actual, file))
     }
 
     /// Keeps the changes: drops the moved-aside originals. Returns every file this destination
