@@ -13,6 +13,12 @@ mod settings;
 
 use cli::{Cli, Command};
 
+/// mimalloc instead of the C library's allocator: glibc grows each thread's arena with an
+/// `mprotect` call at a time (hundreds per install), and musl's allocator, which the static
+/// binary would otherwise use, is slow under threads.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
