@@ -5,7 +5,8 @@
 RESULTS_DIR holds `<source>__<set>__<state>__<bytecode>__<tool>.json` (hyperfine --export-json)
 and, beside each, `.mem` (peak resident set size in KiB of each run, from /usr/bin/time; the
 median is shown);
-`create__<tool>.json` for venv creation; `floor__<set>__<bytecode>.json` for `cp -al`.
+`create__<tool>.json` for venv creation; `floor__<set>__<bytecode>.json` for `cp -al`;
+`resolve__<source>__<set>__<state>__<tool>.json` for resolution alone (`--dry-run`).
 Prints markdown: the tables, then every target of the issue with its figure, met or missed.
 """
 
@@ -18,6 +19,11 @@ SETS = ["seed", "web", "ds"]
 STATES = ["cold", "warm", "noop"]
 STATE_NAMES = {"cold": "cold cache", "warm": "warm cache, fresh venv", "noop": "no-op re-run"}
 SOURCES = {"mirror": "loopback mirror (nginx)", "live": "live PyPI"}
+RESOLVE_SOURCES = {
+    "live": "live PyPI (no validators, no max-age)",
+    "mirror": "mirror (ETag and Last-Modified)",
+    "mirror-max-age": "mirror with PyPI's max-age=600",
+}
 
 
 def load(directory):
@@ -115,6 +121,26 @@ def tables(results):
             "| peak MiB rvenv / uv / pip |",
             "|---|---|---|---|---|---|---|---|---|",
         ] + rows + [""]
+    resolve_rows = []
+    for source, title in RESOLVE_SOURCES.items():
+        for set_name in SETS:
+            for state in ("cold", "warm"):
+                r, u = (
+                    results.get(("resolve", source, set_name, state, tool))
+                    for tool in ("rvenv", "uv")
+                )
+                if r or u:
+                    resolve_rows.append(
+                        "| %s | %s | %s | %s | %s | %s |"
+                        % (title, set_name, state, cell(r), cell(u), ratio(r, u))
+                    )
+    if resolve_rows:
+        out += [
+            "### Resolution alone (`--dry-run` into an empty venv)",
+            "",
+            "| index | set | cache | rvenv | uv | rvenv/uv |",
+            "|---|---|---|---|---|---|",
+        ] + resolve_rows + [""]
     floors = [(key, value) for key, value in results.items() if key[0] == "floor"]
     if floors:
         out += [
@@ -198,6 +224,13 @@ def targets(results):
                             20,
                             below=False,
                         )
+    for source in RESOLVE_SOURCES:
+        warm = median("resolve", source, "web", "warm", "rvenv")
+        check("warm resolution of web < 100 ms (%s)" % source, warm, 0.100, unit="s")
+        cold_r = median("resolve", source, "web", "cold", "rvenv")
+        cold_u = median("resolve", source, "web", "cold", "uv")
+        if source == "live" and cold_r and cold_u:
+            check("cold resolution <= 1.0x uv (web live)", cold_r / cold_u, 1.0)
     return checks
 
 

@@ -16,6 +16,8 @@
 #   SETS       (seed web ds; quick: seed web)       SOURCES  (live mirror; quick: mirror)
 #   TOOLS      (rvenv uv pip; quick: rvenv uv)      MODES    (nobc bc)
 #   STATES     (cold warm noop)
+#   RESOLVE    1 to time resolution alone (`--dry-run`) of RESOLVE_SETS (web), cold and warm,
+#              on each source, plus the mirror sending PyPI's `Cache-Control: max-age=600` (1)
 #   RUNS       timed runs of warm and no-op cells (10; quick: 3)
 #   COLD_RUNS  timed runs of cold cells (5; quick: 2)
 #   PIP_RUNS   timed runs of every pip cell (3)
@@ -40,7 +42,7 @@ if [ "$quick" = 1 ]; then
 fi
 : "${PYTHON:=/usr/bin/python3}" "${SETS:=seed web ds}" "${SOURCES:=live mirror}" \
     "${TOOLS:=rvenv uv pip}" "${MODES:=nobc bc}" "${STATES:=cold warm noop}" "${RUNS:=10}" \
-    "${COLD_RUNS:=5}" "${PIP_RUNS:=3}" "${WRITE_DOCS:=1}"
+    "${COLD_RUNS:=5}" "${PIP_RUNS:=3}" "${WRITE_DOCS:=1}" "${RESOLVE:=1}" "${RESOLVE_SETS:=web}"
 
 # The environment is cleared of PIP_* variables below: keep this knob's value.
 pip_runs=$PIP_RUNS
@@ -206,11 +208,20 @@ http {
         root $here/.mirror;
         index index.html;
     }
+    # The same files with the freshness PyPI itself gives its pages (the PyPI reachable
+    # from this machine strips it): for the resolution rows.
+    server {
+        listen 127.0.0.1:$((port + 1));
+        root $here/.mirror;
+        index index.html;
+        add_header Cache-Control "max-age=600, public";
+    }
 }
 EOF
     nginx -c "$work/nginx/nginx.conf" -g 'daemon off;' &
     nginx_pid=$!
     mirror_url="http://127.0.0.1:$port/simple/"
+    fresh_mirror_url="http://127.0.0.1:$((port + 1))/simple/"
     for _ in $(seq 50); do
         curl -fsS -o /dev/null "$mirror_url" 2>/dev/null && break
         sleep 0.1
@@ -257,6 +268,40 @@ for source in $SOURCES; do
         done
     done
 done
+
+# --- resolution alone -------------------------------------------------------------------------
+# `--dry-run` into an empty venv: cold (page and metadata caches removed before each run) and
+# warm (the caches of the previous run).
+if [ "$RESOLVE" = 1 ]; then
+    empty="$work/resolve-venv"
+    make_venv rvenv "$empty"
+    resolve_sources="$SOURCES"
+    [ -n "$mirror_url" ] && resolve_sources="$resolve_sources mirror-max-age"
+    for source in $resolve_sources; do
+        index=""
+        case "$source" in
+            mirror) index="$mirror_url" ;;
+            mirror-max-age) index="$fresh_mirror_url" ;;
+        esac
+        for set in $RESOLVE_SETS; do
+            req="$here/sets/$set.txt"
+            for tool in rvenv uv; do
+                cache="$work/resolve-cache-$source-$tool"
+                case "$tool" in
+                    rvenv) command="$rvenv install -q --dry-run --venv $empty --cache-dir $cache -r $req" ;;
+                    uv) command="$uv pip install -q --dry-run --python $empty/bin/python --cache-dir $cache -r $req" ;;
+                esac
+                command="$command${index:+ --index-url $index}"
+                for state in cold warm; do
+                    prep=""
+                    [ "$state" = cold ] && prep="$(script "resolve-prep-$tool" "rm -rf $cache")"
+                    bench_cell "resolve__${source}__${set}__${state}__$tool" "$RUNS" 1 "$prep" \
+                        "$command"
+                done
+            done
+        done
+    done
+fi
 
 # --- the report --------------------------------------------------------------------------------
 report="$results/report.md"
