@@ -118,6 +118,7 @@ impl Destination {
     /// record base, through directory handles opened once: the kernel then looks up a few path
     /// components per file instead of every one from `/`.
     pub(crate) fn link_all(&mut self, source_root: &Path, items: Vec<LinkItem>) -> Result<()> {
+        let source = |item: &LinkItem| source_root.join(item.source);
         let actual: Vec<Cow<Path>> = items.iter().map(|i| self.actual_path(&i.dest)).collect();
         let handles = DirHandles::open(source_root, &self.record_base);
         let dirs = self.needed_dirs(&actual);
@@ -132,7 +133,7 @@ impl Destination {
                 if linker.hardlinks() {
                     let fast = handles
                         .as_ref()
-                        .and_then(|handles| handles.hard_link(&item.source, actual, buffer));
+                        .and_then(|handles| handles.hard_link(item.source, actual, buffer));
                     match fast {
                         Some(Ok(())) => return Ok(()),
                         Some(Err(err))
@@ -148,7 +149,7 @@ impl Destination {
                         _ => {}
                     }
                 }
-                linker.link(&item.source, actual)
+                linker.link(&source(item), actual)
             })
             .collect();
         drop(actual);
@@ -177,7 +178,7 @@ impl Destination {
         }
         for item in retry {
             let actual = self.make_room(&item.dest)?;
-            self.linker.link(&item.source, &actual)?;
+            self.linker.link(&source(&item), &actual)?;
             self.remember_link(item);
         }
         Ok(())
@@ -485,11 +486,10 @@ fn key(path: &Path) -> Vec<u8> {
 const LINKS_PER_TASK: usize = 128;
 
 /// Open handles of the two directories most paths of a wheel's install are below: the
-/// unpacked wheel (sources) and the record base (destinations), with their paths as bytes
-/// followed by `/` to recognise the paths below them.
+/// unpacked wheel (sources) and the record base (destinations, with its path as bytes followed
+/// by `/` to recognise the paths below it).
 struct DirHandles {
     source: std::fs::File,
-    source_prefix: Vec<u8>,
     dest: std::fs::File,
     dest_prefix: Vec<u8>,
 }
@@ -504,7 +504,6 @@ impl DirHandles {
         };
         Some(DirHandles {
             source: std::fs::File::open(source_root).ok()?,
-            source_prefix: prefix(source_root),
             dest: std::fs::File::open(dest_root).ok()?,
             dest_prefix: prefix(dest_root),
         })
@@ -522,15 +521,20 @@ impl DirHandles {
         Some(())
     }
 
-    /// `linkat(2)` relative to the handles; `None` when a path is not below its root.
+    /// `linkat(2)` of `source` (relative to the source root) to `dest` relative to the handles;
+    /// `None` when `dest` is not below the destination root.
     fn hard_link(
         &self,
-        source: &Path,
+        source: &str,
         dest: &Path,
         buffer: &mut Vec<u8>,
     ) -> Option<std::io::Result<()>> {
+        if source.is_empty() || source.contains('\0') {
+            return None;
+        }
         buffer.clear();
-        Self::relative(&self.source_prefix, source, buffer)?;
+        buffer.extend_from_slice(source.as_bytes());
+        buffer.push(0);
         let dest_start = buffer.len();
         Self::relative(&self.dest_prefix, dest, buffer)?;
         // SAFETY: both pointers are to NUL-terminated strings in `buffer`, alive for the call;
@@ -567,8 +571,9 @@ impl DirHandles {
 
 /// A file for [`Destination::link_all`]: where from, where to, and its RECORD row.
 #[derive(Debug)]
-pub(crate) struct LinkItem {
-    pub source: PathBuf,
+pub(crate) struct LinkItem<'a> {
+    /// `/`-separated, relative to the wheel's root (the `source_root` of `link_all`).
+    pub source: &'a str,
     pub dest: PathBuf,
     /// `dest` as RECORD names it (relative to the record base).
     pub record_path: String,

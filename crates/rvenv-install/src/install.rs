@@ -232,7 +232,6 @@ fn spread(
     let mut writes: Vec<(usize, PathBuf, Vec<u8>)> = Vec::new();
     let mut mapped = 0;
     for (index, file) in wheel.files.iter().enumerate() {
-        let source = wheel.root.join(&file.path);
         let Some(inside_data) = file
             .path
             .strip_prefix(&data_dir)
@@ -241,7 +240,7 @@ fn spread(
             links.push((
                 index,
                 LinkItem {
-                    source,
+                    source: &file.path,
                     dest: lib_dir.join(&file.path),
                     record_path: file.path.clone(),
                     hash: file.hash.clone(),
@@ -268,7 +267,7 @@ fn spread(
                 .join(relative),
             "scripts" => {
                 let dest = scheme.scripts.join(relative);
-                let content = fs_err::read(&source)?;
+                let content = fs_err::read(wheel.root.join(&file.path))?;
                 if let Some(rewritten) = rewrite_python_shebang(&content, &target.python) {
                     writes.push((index, dest, rewritten));
                     continue;
@@ -285,7 +284,7 @@ fn spread(
         links.push((
             index,
             LinkItem {
-                source,
+                source: &file.path,
                 record_path: destination.record_path(&dest),
                 dest,
                 hash: file.hash.clone(),
@@ -336,7 +335,8 @@ fn spread(
     for (_, placement) in one_by_one {
         match placement {
             Placement::Link(item) => {
-                destination.link(&item.source, &item.dest, &item.hash, item.size)?
+                let source = wheel.root.join(item.source);
+                destination.link(&source, &item.dest, &item.hash, item.size)?
             }
             Placement::Write(dest, content) => destination.write(&dest, &content, true)?,
         }
@@ -380,8 +380,8 @@ fn spread(
 }
 
 /// A file placed on its own, after the ones linked together.
-enum Placement {
-    Link(LinkItem),
+enum Placement<'a> {
+    Link(LinkItem<'a>),
     /// A script with its `#!python` line rewritten.
     Write(PathBuf, Vec<u8>),
 }

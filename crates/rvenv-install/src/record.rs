@@ -42,12 +42,21 @@ pub fn parse_record(text: &str) -> Result<Vec<RecordEntry>, String> {
         if line.trim().is_empty() {
             continue;
         }
-        let fields = if line.contains('"') {
-            split_csv_line(line).map_err(|e| format!("line {}: {e}", number + 1))?
-        } else {
+        if !line.contains('"') {
             // Nothing quoted (nearly every row): every comma separates fields.
-            line.split(',').map(str::to_string).collect()
-        };
+            let mut fields = line.split(',');
+            if let (Some(path), Some(hash), Some(size), None) =
+                (fields.next(), fields.next(), fields.next(), fields.next())
+            {
+                entries.push(RecordEntry {
+                    path: path.to_string(),
+                    hash: hash.to_string(),
+                    size: parse_size(size, number)?,
+                });
+                continue;
+            }
+        }
+        let fields = split_csv_line(line).map_err(|e| format!("line {}: {e}", number + 1))?;
         let [path, hash, size] = <[String; 3]>::try_from(fields).map_err(|fields| {
             format!(
                 "line {}: expected 3 fields (path,hash,size), found {}",
@@ -55,17 +64,20 @@ pub fn parse_record(text: &str) -> Result<Vec<RecordEntry>, String> {
                 fields.len()
             )
         })?;
-        let size = if size.is_empty() {
-            None
-        } else {
-            Some(
-                size.parse::<u64>()
-                    .map_err(|_| format!("line {}: size `{size}` is not a number", number + 1))?,
-            )
-        };
+        let size = parse_size(&size, number)?;
         entries.push(RecordEntry { path, hash, size });
     }
     Ok(entries)
+}
+
+/// The size field of the RECORD row at 0-based `line`: empty, or a number.
+fn parse_size(size: &str, line: usize) -> Result<Option<u64>, String> {
+    if size.is_empty() {
+        return Ok(None);
+    }
+    size.parse::<u64>()
+        .map(Some)
+        .map_err(|_| format!("line {}: size `{size}` is not a number", line + 1))
 }
 
 /// Renders rows the way pip does: sorted, CSV-quoted where needed, `\r\n` line endings
