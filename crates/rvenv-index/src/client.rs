@@ -144,9 +144,10 @@ impl IndexClient {
                     return Ok(FullResponse {
                         status,
                         headers: response_headers,
-                        body: body.to_vec(),
+                        // Takes the buffer over instead of copying it (pages run to megabytes).
+                        body: body.into(),
                         url: final_url,
-                    })
+                    });
                 }
                 Err(err) if attempt < tries => {
                     let _ = err;

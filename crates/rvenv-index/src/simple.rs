@@ -48,7 +48,12 @@ pub(crate) fn parse_page_filtered(
             .collect();
         Ok(build_files(listed, base, filter))
     } else {
-        let html = String::from_utf8_lossy(body);
+        // Checking UTF-8 alone is much faster than the lossy conversion, which only pages
+        // that are not UTF-8 need.
+        let html = match std::str::from_utf8(body) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(body),
+        };
         let (listed, base) = list_html(&html, base);
         Ok(build_files(listed, &base, filter))
     }
