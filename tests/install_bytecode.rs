@@ -256,3 +256,25 @@ fn no_compile_keeps_no_bytecode_in_the_cache() {
         "{buckets:?}"
     );
 }
+
+#[test]
+fn a_local_wheel_file_gets_valid_bytecode_too() {
+    let sandbox = Sandbox::new();
+    let venv = sandbox.create_venv();
+    let wheel = wheel_with_sources().remove(0).write_to(sandbox.path());
+    sandbox.install(&[wheel.to_str().unwrap()]).success();
+    let installed = pycs(&venv);
+    assert!(
+        installed
+            .keys()
+            .any(|name| name.starts_with("pkg/__pycache__/mod.")),
+        "{installed:?}"
+    );
+    let status = Command::new(venv.join("bin/python"))
+        .args(["-c", "import pkg, extra"])
+        .env_remove("PYTHONDONTWRITEBYTECODE")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(pycs(&venv), installed, "importing recompiled the bytecode");
+}

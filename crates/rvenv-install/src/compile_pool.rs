@@ -248,40 +248,65 @@ fn serve(python: &Path, queue: &Queue) {
     }
 }
 
-/// Serves batches until the pool closes (`None`) or the process fails (why).
+/// Serves batches until the pool closes (`None`) or the process fails (why). Up to
+/// [`AHEAD`] batches are written before their answers are read, so that the worker never waits
+/// for this thread (which, on a busy machine, may wait long for a CPU) between two batches.
 fn serve_batches(worker: &mut Worker, queue: &Queue) -> Option<String> {
+    let mut in_flight: VecDeque<Batch> = VecDeque::new();
     loop {
-        let batch = {
-            let mut state = queue.lock();
-            loop {
-                if let Some(batch) = state.batches.pop_front() {
-                    break batch;
+        while in_flight.len() < AHEAD {
+            let next = {
+                let mut state = queue.lock();
+                loop {
+                    if let Some(batch) = state.batches.pop_front() {
+                        break Some(batch);
+                    }
+                    // With answers to read, do not wait for more work.
+                    if state.closed || !in_flight.is_empty() {
+                        break None;
+                    }
+                    state = queue
+                        .wake
+                        .wait(state)
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
                 }
-                if state.closed {
-                    return None;
-                }
-                state = queue
-                    .wake
-                    .wait(state)
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+            };
+            let Some(batch) = next else { break };
+            let sent = worker.send(&batch);
+            in_flight.push_back(batch);
+            if let Err(message) = sent {
+                return Some(fail_all(worker, in_flight, message));
             }
-        };
-        match worker.run(&batch) {
+        }
+        // Nothing in flight after the loop above: the pool is closed.
+        let batch = in_flight.pop_front()?;
+        match worker.receive(batch.jobs) {
             Ok(names) => {
                 let _ = batch.reply.send((batch.index, Ok(names)));
             }
             Err(message) => {
-                let _ = batch.reply.send((
-                    batch.index,
-                    Err(Error::Bytecode {
-                        python: worker.python.clone(),
-                        message: message.clone(),
-                    }),
-                ));
-                return Some(message);
+                in_flight.push_front(batch);
+                return Some(fail_all(worker, in_flight, message));
             }
         }
     }
+}
+
+/// Batches written to a worker before the answers to the first are read.
+const AHEAD: usize = 3;
+
+/// Answers `batches` with the worker's failure; returns it.
+fn fail_all(worker: &Worker, batches: VecDeque<Batch>, message: String) -> String {
+    for batch in batches {
+        let _ = batch.reply.send((
+            batch.index,
+            Err(Error::Bytecode {
+                python: worker.python.clone(),
+                message: message.clone(),
+            }),
+        ));
+    }
+    message
 }
 
 struct Worker {
@@ -320,15 +345,19 @@ impl Worker {
         })
     }
 
-    /// Sends one batch and reads its answers. The batch is small, so writing it whole before
-    /// reading cannot fill both pipes.
-    fn run(&mut self, batch: &Batch) -> std::result::Result<Vec<Option<String>>, String> {
+    /// Sends one batch. Batches are small and few are sent ahead, so writing them whole before
+    /// reading answers cannot fill both pipes.
+    fn send(&mut self, batch: &Batch) -> std::result::Result<(), String> {
         let stdin = self.stdin.as_mut().ok_or("the worker's input is closed")?;
         stdin
             .write_all(&batch.lines)
             .and_then(|()| stdin.flush())
-            .map_err(|err| format!("the worker stopped reading: {err}"))?;
-        let mut names = Vec::with_capacity(batch.jobs);
+            .map_err(|err| format!("the worker stopped reading: {err}"))
+    }
+
+    /// Reads the answers to the oldest batch sent (`jobs` jobs).
+    fn receive(&mut self, jobs: usize) -> std::result::Result<Vec<Option<String>>, String> {
+        let mut names = Vec::with_capacity(jobs);
         let mut line = Vec::new();
         loop {
             line.clear();
@@ -354,8 +383,8 @@ impl Worker {
                 },
             }
         }
-        if names.len() != batch.jobs {
-            return Err(format!("{} answers to {} jobs", names.len(), batch.jobs));
+        if names.len() != jobs {
+            return Err(format!("{} answers to {jobs} jobs", names.len()));
         }
         Ok(names)
     }

@@ -199,12 +199,17 @@ impl Precompiler {
             .is_ok_and(|published| published.contains(entry))
     }
 
-    /// Waits until every submitted wheel is compiled (or given up).
-    pub fn finish(&self) {
+    /// Waits until every submitted wheel is compiled (or given up). Returns how many wheels'
+    /// bytecode it has kept.
+    pub fn finish(&self) -> usize {
         let tasks = std::mem::take(&mut *self.lock_tasks());
         for task in tasks {
             let _ = task.join();
         }
+        self.shared
+            .published
+            .lock()
+            .map_or(0, |published| published.len())
     }
 
     fn lock_tasks(&self) -> std::sync::MutexGuard<'_, Vec<std::thread::JoinHandle<()>>> {

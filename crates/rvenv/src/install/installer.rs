@@ -264,7 +264,13 @@ impl Installer {
             .collect();
         let mut installed_now = rvenv_install::install_wheels_parallel(&jobs, &target)?;
         if let Some(precompiler) = &precompiler {
-            precompiler.finish();
+            let waiting = Instant::now();
+            let kept = precompiler.finish();
+            printer.detail(format!(
+                "Compiled the bytecode of {kept} wheel{} while preparing ({} spent waiting for it)",
+                plural(kept),
+                human_duration(waiting.elapsed())
+            ));
         }
         if self.context.compile_bytecode {
             let validated: Vec<_> = wheels
