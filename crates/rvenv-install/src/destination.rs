@@ -114,9 +114,9 @@ impl Destination {
     /// that could not be made in advance) takes the careful path of [`Destination::link`].
     /// The destinations must be distinct and not yet written by this destination.
     ///
-    /// Sources below `source_root` are linked relative to it, and destinations relative to the
-    /// record base, through directory handles opened once: the kernel then looks up a few path
-    /// components per file instead of every one from `/`.
+    /// Sources are relative to `source_root` (the unpacked wheel). Hard links are made relative
+    /// to handles of it and of the record base, opened once: the kernel then looks up a few
+    /// path components per file instead of every one from `/`.
     pub(crate) fn link_all(&mut self, source_root: &Path, items: Vec<LinkItem>) -> Result<()> {
         let source = |item: &LinkItem| source_root.join(item.source);
         let actual: Vec<Cow<Path>> = items.iter().map(|i| self.actual_path(&i.dest)).collect();
@@ -186,7 +186,7 @@ impl Destination {
 
     /// The parent directories of `files` with their ancestors inside the record base (where
     /// nearly every file goes), sorted so parents come first.
-    fn needed_dirs<'p>(&self, files: &'p [Cow<Path>]) -> BTreeSet<&'p Path> {
+    fn needed_dirs<'p>(&self, files: &'p [Cow<Path>]) -> Vec<&'p Path> {
         let base = self.record_base.as_os_str().as_bytes();
         let mut dirs: BTreeSet<&[u8]> = BTreeSet::new();
         let mut previous: &[u8] = &[];
@@ -226,7 +226,7 @@ impl Destination {
     }
 
     /// Creates `dirs` (sorted, parents first) where missing, remembering the ones made.
-    fn make_dirs(&mut self, dirs: BTreeSet<&Path>, handles: Option<&DirHandles>) -> Result<()> {
+    fn make_dirs(&mut self, dirs: Vec<&Path>, handles: Option<&DirHandles>) -> Result<()> {
         let mut buffer = Vec::new();
         for dir in dirs {
             if self.known_dirs.contains(dir.as_os_str().as_bytes()) {

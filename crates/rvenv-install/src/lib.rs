@@ -3,6 +3,8 @@
 //! - [`unpack_wheel`] unpacks an archive (path, size and zip-bomb checks while streaming);
 //! - [`UnpackedWheel::validate`] / [`UnpackedWheel::open`] check WHEEL, METADATA and RECORD and
 //!   yield a [`ValidatedWheel`], the only thing [`install_wheel`] accepts;
+//! - [`unpack_and_validate`] also writes the entry's manifest, so that
+//!   [`ValidatedWheel::open_trusted`] reopens a published cache entry by reading one file;
 //! - [`install_wheel`] / [`install_wheels_parallel`] spread the files over a [`Scheme`]
 //!   (linking from the unpacked copy), write launchers and metadata, and roll back on failure;
 //! - [`compile_installed`] compiles bytecode in worker processes of the target interpreter;
