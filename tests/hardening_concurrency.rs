@@ -63,7 +63,7 @@ fn create_venv(sandbox: &Sandbox, name: &str) -> PathBuf {
 }
 
 fn empty_wheel_cache(cache: &Path) {
-    for bucket in ["wheels-v1", "bytecode-v1"] {
+    for bucket in ["wheels-v2", "bytecode-v2"] {
         let _ = std::fs::remove_dir_all(cache.join(bucket));
     }
 }

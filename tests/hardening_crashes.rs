@@ -147,8 +147,8 @@ fn kill_9_at_random_moments_leaves_whole_distributions_and_a_rerun_completes() {
             .map(|name| format!("{name}=={}.0", 1 + rng.below(2)))
             .collect();
         if trial % 5 == 0 {
-            let _ = std::fs::remove_dir_all(sandbox.cache().join("wheels-v1"));
-            let _ = std::fs::remove_dir_all(sandbox.cache().join("bytecode-v1"));
+            let _ = std::fs::remove_dir_all(sandbox.cache().join("wheels-v2"));
+            let _ = std::fs::remove_dir_all(sandbox.cache().join("bytecode-v2"));
         }
         // Bytecode compilation (a rewrite of RECORD) in every fourth trial only: it is the
         // slow part, and the kills should land in the file operations.

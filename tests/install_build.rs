@@ -56,14 +56,14 @@ fn project_dir(sdist: &SdistBuilder, dir: &Path) -> PathBuf {
     dir.to_path_buf()
 }
 
-/// The entries under the cache's bucket of built wheels (`built-v1/<sdist sha256>/...`).
+/// The entries under the cache's bucket of built wheels (`built-v2/<sdist sha256>/...`).
 fn built_entries(cache: &Path) -> Vec<String> {
     let mut found = Vec::new();
-    let Ok(hashes) = std::fs::read_dir(cache.join("built-v1")) else {
+    let Ok(hashes) = std::fs::read_dir(cache.join("built-v2")) else {
         return found;
     };
     for hash in hashes {
-        let hash = hash.expect("read built-v1").path();
+        let hash = hash.expect("read built-v2").path();
         for entry in std::fs::read_dir(&hash).expect("read a built entry") {
             let entry = entry.expect("read a built entry").path();
             found.push(format!(

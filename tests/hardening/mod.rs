@@ -74,9 +74,9 @@ impl Snapshot {
     }
 }
 
-/// The published entries of the unpacked-wheel bucket: `wheels-v1/<name>/<entry>`.
+/// The published entries of the unpacked-wheel bucket: `wheels-v2/<name>/<entry>`.
 pub fn wheel_entries(cache: &Path) -> Vec<PathBuf> {
-    let bucket = cache.join("wheels-v1");
+    let bucket = cache.join("wheels-v2");
     let Ok(names) = std::fs::read_dir(&bucket) else {
         return Vec::new();
     };
@@ -138,7 +138,7 @@ fn entry_name_version(entry: &Path) -> (String, String) {
 /// Panics unless no published wheel entry exists for the project `name` (normalized).
 #[track_caller]
 pub fn assert_not_cached(cache: &Path, name: &str) {
-    let dir = cache.join("wheels-v1").join(name);
+    let dir = cache.join("wheels-v2").join(name);
     let entries: Vec<_> = std::fs::read_dir(&dir)
         .map(|entries| entries.map(|e| e.unwrap().path()).collect())
         .unwrap_or_default();

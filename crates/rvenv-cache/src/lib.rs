@@ -7,16 +7,18 @@
 //!
 //! This crate knows the layout and the publication protocol; what goes into an entry (a download,
 //! an unpacked wheel, compiled bytecode) is the caller's business. Two libraries keep their own
-//! subdirectories of the same root: rvenv-venv (`interpreters/`) and rvenv-index (`simple-v2/`,
-//! `metadata-v1/`).
+//! subdirectories of the same root: rvenv-venv (`interpreters/`) and rvenv-index (`simple-v3/`,
+//! `candidates-v1/`, `resolved-v1/`, `metadata-v1/`).
 
 use std::io;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-/// The version of the on-disk layout; bumped when an entry's format changes.
-const LAYOUT: &str = "v1";
+/// The version of the on-disk layout; bumped when an entry's format changes (v2: unpacked
+/// wheels carry a `.rvenv-manifest`, which rvenv before it would refuse as a file RECORD does
+/// not list, so the two versions must not share entries).
+const LAYOUT: &str = "v2";
 
 /// The staging area: entries are built here and renamed into their bucket.
 const STAGING: &str = ".tmp";
@@ -126,7 +128,7 @@ impl Cache {
         &self.root
     }
 
-    /// The directory of one bucket, e.g. `<root>/wheels-v1`.
+    /// The directory of one bucket, e.g. `<root>/wheels-v2`.
     pub fn bucket(&self, bucket: Bucket) -> PathBuf {
         self.root.join(format!("{}-{LAYOUT}", bucket.dir_name()))
     }

@@ -1,7 +1,7 @@
 //! Times the install phase of a warm-cache install: opening every published wheel entry of a
 //! cache (`open_trusted`) and installing them all into a fresh scheme, repeated.
 //!
-//! `cargo run --release -p rvenv-install --example warm_install -- CACHE/wheels-v1 ROUNDS SCRATCH`
+//! `cargo run --release -p rvenv-install --example warm_install -- CACHE/wheels-v2 ROUNDS SCRATCH`
 //! (SCRATCH on the cache's filesystem, so files are linked, not copied).
 
 use std::path::{Path, PathBuf};
