@@ -108,8 +108,10 @@ fn unpack_inner(archive: &Path, dest: &Path, limits: &UnpackLimits) -> Result<Un
     unpack_from(archive, dest, limits, &zip, || open_archive(archive))
 }
 
-/// Archives up to this size are unpacked from memory.
-const IN_MEMORY_LIMIT: u64 = 256 << 20;
+/// Archives up to this size are unpacked from memory; larger ones (numpy, scipy, torch) are read
+/// from their file, so that unpacking several at once does not hold them all in memory (a cold
+/// install of ds.txt peaked at 530 MiB with a 256 MiB limit).
+const IN_MEMORY_LIMIT: u64 = 16 << 20;
 
 /// Unpacks `zip` (read from `archive`); `reopen` gives each thread its own handle.
 fn unpack_from<R: Read + Seek>(
