@@ -3,11 +3,8 @@
 //! hashes when `SOURCE_DATE_EPOCH` is set: `py_compile`'s default, which pip also gets).
 
 use std::collections::HashMap;
-use std::ffi::OsStr;
-use std::io::{BufRead, BufReader, Write};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use crate::compile_pool::{CompileJob, CompilerPool};
 use crate::destination::relative_path;
@@ -16,23 +13,6 @@ use crate::inventory::InstalledDist;
 use crate::link::{LinkMode, Linker};
 use crate::record::{parse_record, render_record, sha256_file, RecordEntry};
 
-/// Reads one source path per line; answers `ok<TAB>source<TAB>pyc` or `skip<TAB>source`.
-/// Files that do not compile (Python 2 leftovers, templates) are skipped, as pip skips them.
-const WORKER: &str = r#"
-import py_compile, sys, warnings
-warnings.filterwarnings("ignore")
-for line in sys.stdin:
-    source = line[:-1] if line.endswith("\n") else line
-    if not source:
-        continue
-    try:
-        pyc = py_compile.compile(source, doraise=True)
-        sys.stdout.write("ok\t%s\t%s\n" % (source, pyc))
-    except Exception:
-        sys.stdout.write("skip\t%s\n" % source)
-sys.stdout.flush()
-"#;
-
 /// A compiled source file and the bytecode file written for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Compiled {
@@ -40,12 +20,20 @@ pub struct Compiled {
     pub pyc: PathBuf,
 }
 
-/// Compiles `files` with `python` in as many worker processes as there are cores. Returns the
-/// files that compiled; the others are skipped without error.
+/// Compiles `files` with `python` in as many worker processes as there are cores (a
+/// [`CompilerPool`] for this call). Returns the files that compiled; the others (and paths a
+/// worker cannot be given: with a tab or a newline) are skipped without error.
 pub fn compile_bytecode(python: &Path, files: &[PathBuf]) -> Result<Vec<Compiled>> {
-    let files: Vec<&PathBuf> = files
+    let files: Vec<PathBuf> = files
         .iter()
-        .filter(|file| !file.as_os_str().as_bytes().contains(&b'\n'))
+        .filter(|file| {
+            !file
+                .as_os_str()
+                .as_bytes()
+                .iter()
+                .any(|&b| b == b'\t' || b == b'\n')
+        })
+        .cloned()
         .collect();
     if files.is_empty() {
         return Ok(Vec::new());
@@ -54,88 +42,10 @@ pub fn compile_bytecode(python: &Path, files: &[PathBuf]) -> Result<Vec<Compiled
         .map(usize::from)
         .unwrap_or(1)
         .min(files.len().div_ceil(16));
-    let mut batches: Vec<Vec<&PathBuf>> = vec![Vec::new(); workers];
-    for (index, file) in files.into_iter().enumerate() {
-        batches[index % workers].push(file);
-    }
-    let results: Vec<Result<Vec<Compiled>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = batches
-            .iter()
-            .map(|batch| scope.spawn(|| run_worker(python, batch)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|handle| {
-                handle.join().unwrap_or_else(|_| {
-                    Err(Error::Bytecode {
-                        python: python.to_path_buf(),
-                        message: "a worker thread panicked".into(),
-                    })
-                })
-            })
-            .collect()
-    });
-    let mut compiled = Vec::new();
-    for result in results {
-        compiled.extend(result?);
-    }
-    Ok(compiled)
-}
-
-fn run_worker(python: &Path, batch: &[&PathBuf]) -> Result<Vec<Compiled>> {
-    let failed = |message: String| Error::Bytecode {
-        python: python.to_path_buf(),
-        message,
-    };
-    let mut child = Command::new(python)
-        .args(["-I", "-c", WORKER])
-        .env("PYTHONIOENCODING", "utf-8:surrogateescape")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|source| Error::BytecodeSpawn {
-            python: python.to_path_buf(),
-            source,
-        })?;
-    let mut input = Vec::new();
-    for file in batch {
-        input.extend_from_slice(file.as_os_str().as_bytes());
-        input.push(b'\n');
-    }
-    let mut stdin = child
-        .stdin
-        .take()
-        .ok_or_else(|| failed("no stdin".into()))?;
-    // Write from another thread so a full stdout pipe cannot deadlock us.
-    let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let stdout = child
-        .stdout
-        .take()
-        .ok_or_else(|| failed("no stdout".into()))?;
-    let mut compiled = Vec::new();
-    for line in BufReader::new(stdout).split(b'\n') {
-        let line = line?;
-        let mut fields = line.split(|&b| b == b'\t');
-        if let (Some(b"ok"), Some(source), Some(pyc)) =
-            (fields.next(), fields.next(), fields.next())
-        {
-            compiled.push(Compiled {
-                source: PathBuf::from(std::ffi::OsString::from_vec(source.to_vec())),
-                pyc: PathBuf::from(OsStr::from_bytes(pyc)),
-            });
-        }
-    }
-    let output = child.wait_with_output()?;
-    let _ = writer.join();
-    if !output.status.success() {
-        return Err(failed(format!(
-            "{}: {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        )));
-    }
-    Ok(compiled)
+    let pool = CompilerPool::start(python, workers);
+    let compiled = compile_in_place(&pool, &files);
+    pool.close();
+    compiled
 }
 
 /// Compiles the `.py` files the given installs wrote and adds each `.pyc` to its
