@@ -1,5 +1,7 @@
 //! Fetching one project's page from one index, through the HTTP cache.
 
+use std::path::PathBuf;
+
 use pep508_rs::PackageName;
 use reqwest::header::{
     HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, IF_MODIFIED_SINCE, IF_NONE_MATCH,
@@ -7,8 +9,6 @@ use reqwest::header::{
 use reqwest::StatusCode;
 use rvenv_resolve::DistFile;
 use url::Url;
-
-use std::path::PathBuf;
 
 use crate::cache::{body_digest, read_page_file, Cache, CachedPage, PageHeader};
 use crate::client::IndexClient;
