@@ -141,7 +141,9 @@ async fn fetch_one(
             .collect(),
         (None, None) => vec![url_entry()],
     };
-    if let Some(wheel) = open_cached(&known, &name, &version).await? {
+    // Inline, not on the blocking pool: a published entry opens from its manifest in a few
+    // system calls, and a warm install asks for every wheel at once (a thread each, else).
+    if let Some(wheel) = open_published(&known, &name, &version)? {
         return Ok((wheel, None));
     }
 
@@ -208,14 +210,19 @@ async fn open_cached(
 ) -> anyhow::Result<Option<ValidatedWheel>> {
     let entries = entries.to_vec();
     let (name, version) = (name.to_string(), version.to_string());
-    let wheel = tokio::task::spawn_blocking(move || {
-        entries
-            .iter()
-            .find(|entry| entry.is_dir())
-            .map(|entry| ValidatedWheel::open_trusted(entry, &name, &version))
-            .transpose()
-    })
-    .await??;
+    tokio::task::spawn_blocking(move || open_published(&entries, &name, &version)).await?
+}
+
+fn open_published(
+    entries: &[PathBuf],
+    name: &str,
+    version: &str,
+) -> anyhow::Result<Option<ValidatedWheel>> {
+    let wheel = entries
+        .iter()
+        .find(|entry| entry.is_dir())
+        .map(|entry| ValidatedWheel::open_trusted(entry, name, version))
+        .transpose()?;
     Ok(wheel)
 }
 
