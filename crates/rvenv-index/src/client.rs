@@ -2,7 +2,7 @@
 //! redirects followed by hand (so credentials stay with their host), retries with backoff.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue, LOCATION, RANGE};
@@ -16,6 +16,7 @@ use crate::auth::{AuthStore, CredentialSource};
 use crate::error::IndexError;
 use crate::netrc::Netrc;
 use crate::redact::{redact_url, strip_credentials};
+use crate::tls::SystemRoots;
 use rvenv_resolve::DistFile;
 
 const MAX_REDIRECTS: usize = 10;
@@ -32,6 +33,8 @@ pub struct ClientOptions {
     /// Requests in flight at once.
     pub max_concurrent_requests: usize,
     pub user_agent: String,
+    /// The root certificates, already loading; `None` starts loading them with the client.
+    pub roots: Option<SystemRoots>,
 }
 
 impl Default for ClientOptions {
@@ -42,6 +45,7 @@ impl Default for ClientOptions {
             tries: 3,
             max_concurrent_requests: 64,
             user_agent: format!("rvenv/{}", env!("CARGO_PKG_VERSION")),
+            roots: None,
         }
     }
 }
@@ -53,7 +57,9 @@ pub struct IndexClient {
 }
 
 struct ClientInner {
-    http: reqwest::Client,
+    /// Built at the first request, once the root certificates are loaded.
+    http: OnceLock<reqwest::Client>,
+    roots: SystemRoots,
     auth: AuthStore,
     options: ClientOptions,
     limit: Arc<Semaphore>,
@@ -88,9 +94,32 @@ impl IndexClient {
         options: ClientOptions,
         netrc: Option<Netrc>,
     ) -> Result<IndexClient, IndexError> {
-        // rustls with the system roots (rustls-native-certs honours SSL_CERT_FILE and
-        // SSL_CERT_DIR); proxies from the environment are reqwest's default.
+        let roots = options
+            .roots
+            .clone()
+            .unwrap_or_else(SystemRoots::load_in_background);
+        let limit = Arc::new(Semaphore::new(options.max_concurrent_requests.max(1)));
+        Ok(IndexClient {
+            inner: Arc::new(ClientInner {
+                http: OnceLock::new(),
+                roots,
+                auth: AuthStore::new(netrc),
+                options,
+                limit,
+            }),
+        })
+    }
+
+    /// The HTTP client, built at the first call: rustls with the system's roots, proxies from
+    /// the environment (reqwest's default), redirects left to [`IndexClient`].
+    fn http(&self) -> Result<&reqwest::Client, IndexError> {
+        if let Some(http) = self.inner.http.get() {
+            return Ok(http);
+        }
+        let tls = crate::tls::client_config(self.inner.roots.wait()?)?;
+        let options = &self.inner.options;
         let http = reqwest::Client::builder()
+            .use_preconfigured_tls(tls)
             .user_agent(options.user_agent.clone())
             .read_timeout(options.read_timeout)
             .connect_timeout(options.connect_timeout)
@@ -100,15 +129,8 @@ impl IndexClient {
             .dns_resolver(Arc::new(crate::dns::SharedResolver::default()))
             .build()
             .map_err(IndexError::ClientBuild)?;
-        let limit = Arc::new(Semaphore::new(options.max_concurrent_requests.max(1)));
-        Ok(IndexClient {
-            inner: Arc::new(ClientInner {
-                http,
-                auth: AuthStore::new(netrc),
-                options,
-                limit,
-            }),
-        })
+        // Requests racing to be first may each build one: the first stored is kept.
+        Ok(self.inner.http.get_or_init(|| http))
     }
 
     /// Remembers the credentials in `url` for its origin; returns the URL without them.
@@ -179,11 +201,12 @@ impl IndexClient {
         url: &Url,
         headers: &HeaderMap,
     ) -> Result<StreamingResponse, IndexError> {
+        let http = self.http()?;
         let tries = self.inner.options.tries.max(1);
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.send_following_redirects(url, headers).await {
+            match self.send_following_redirects(http, url, headers).await {
                 Ok(streaming) => {
                     let status = streaming.response.status();
                     let retryable =
@@ -210,6 +233,7 @@ impl IndexClient {
 
     async fn send_following_redirects(
         &self,
+        http: &reqwest::Client,
         url: &Url,
         headers: &HeaderMap,
     ) -> Result<StreamingResponse, (reqwest::Error, Url)> {
@@ -224,7 +248,7 @@ impl IndexClient {
             // URL that redirected here.
             let credentials = self.inner.auth.for_url(&current);
             let target = strip_credentials(&current);
-            let mut request = self.inner.http.get(target).headers(headers.clone());
+            let mut request = http.get(target).headers(headers.clone());
             if let Some(credentials) = credentials {
                 request = request.basic_auth(credentials.username, credentials.password);
             }

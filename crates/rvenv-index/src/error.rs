@@ -10,6 +10,9 @@ pub enum IndexError {
     #[error("could not build the HTTP client")]
     ClientBuild(#[source] reqwest::Error),
 
+    #[error("cannot load the system's root certificates: {0}\nhint: point SSL_CERT_FILE at a PEM bundle of CA certificates")]
+    RootCertificates(String),
+
     #[error("request to {url} failed")]
     Http {
         url: String,

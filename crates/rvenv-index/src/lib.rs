@@ -28,6 +28,7 @@ mod stored;
 mod test_server;
 #[cfg(test)]
 mod tests;
+mod tls;
 
 pub use auth::{CredentialSource, Credentials};
 pub use client::{ClientOptions, IndexClient};
@@ -38,3 +39,4 @@ pub use netrc::{Netrc, NetrcEntry};
 pub use provider::{IndexProvider, IndexSettings, IndexStrategy};
 pub use redact::{redact_str, redact_url, strip_credentials};
 pub use simple::{parse_html, parse_json};
+pub use tls::SystemRoots;

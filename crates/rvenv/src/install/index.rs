@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use rvenv_cache::Cache;
-use rvenv_index::{ClientOptions, FindLinks, IndexClient, IndexProvider, IndexSettings};
+use rvenv_index::{
+    ClientOptions, FindLinks, IndexClient, IndexProvider, IndexSettings, SystemRoots,
+};
 use rvenv_resolve::{PackageSet, SelectOptions, Target};
 use rvenv_venv::Environment;
 
@@ -16,9 +18,11 @@ pub fn index_provider(
     inputs: &inputs::Inputs,
     cache: &Cache,
     environment: &Environment,
+    roots: SystemRoots,
 ) -> anyhow::Result<IndexProvider> {
     let client = IndexClient::new(ClientOptions {
         read_timeout: Duration::from_secs(settings.timeout_secs.value),
+        roots: Some(roots),
         ..ClientOptions::default()
     })?;
     // Options written in requirements files act as pip's do: `-i` replaces the index,

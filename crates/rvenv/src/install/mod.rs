@@ -30,6 +30,8 @@ fn env_var(name: &str) -> Option<String> {
 }
 
 pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
+    // Read while the environment, settings and requirements are: they take longer.
+    let roots = rvenv_index::SystemRoots::load_in_background();
     let printer = Printer::new(args.quiet, args.verbose);
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
 
@@ -48,7 +50,7 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let index = index::index_provider(&settings, &inputs, &cache, &environment)?;
+    let index = index::index_provider(&settings, &inputs, &cache, &environment, roots)?;
     let context = Context {
         cache: Arc::new(cache),
         index,
@@ -77,7 +79,11 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
         dry_run: args.dry_run,
         report: args.report.clone(),
     };
-    Installer::new(Arc::new(context), printer).install(&environment, &request)?;
+    let context = Arc::new(context);
+    Installer::new(Arc::clone(&context), printer).install(&environment, &request)?;
+    // The provider holds every page, candidate and metadata read: the exit frees them at once,
+    // not one allocation at a time.
+    std::mem::forget(context.index.clone());
     Ok(ExitCode::SUCCESS)
 }
 
