@@ -18,7 +18,7 @@ use url::Url;
 use crate::client::{hex, write_atomic};
 use crate::error::IndexError;
 use crate::redact::strip_credentials;
-use crate::stored::StoredCandidates;
+use crate::stored::{StoredCandidates, StoredResolution};
 
 /// A project page as stored: the body as the index served it (parsed again on use, which costs
 /// less than reading back a parsed copy, and lets the parse skip the files a target cannot use)
@@ -305,6 +305,28 @@ impl Cache {
         }
         let bytes = serde_json::to_vec(names).map_err(|err| IndexError::Io(err.into()))?;
         write_atomic(&self.recalled_path(key), &bytes)
+    }
+}
+
+impl Cache {
+    fn resolution_path(&self, key: &str) -> PathBuf {
+        self.root.join("resolutions-v1").join(format!("{key}.json"))
+    }
+
+    /// The resolution stored under `key` (see [`Cache::write_resolution`]).
+    pub(crate) fn read_resolution(&self, key: &str) -> Option<StoredResolution> {
+        let bytes = fs_err::read(self.resolution_path(key)).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// Keeps a resolution under a key naming the request and the indexes it was resolved on.
+    pub(crate) fn write_resolution(
+        &self,
+        key: &str,
+        resolution: &StoredResolution,
+    ) -> Result<(), IndexError> {
+        let bytes = serde_json::to_vec(resolution).map_err(|err| IndexError::Io(err.into()))?;
+        write_atomic(&self.resolution_path(key), &bytes)
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
 use futures::future::{join_all, BoxFuture};
@@ -11,7 +12,7 @@ use reqwest::StatusCode;
 use rvenv_resolve::select::{select_candidates, SelectOptions, Target};
 use rvenv_resolve::{
     parse_metadata, Candidate, Candidates, CoreMetadata, DistFile, FileKind, Provider,
-    ProviderError,
+    ProviderError, Resolution,
 };
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
@@ -26,6 +27,7 @@ use crate::find_links::{list_files, FindLinks};
 use crate::pages::{fetch_project_page, IndexLocation, PageFetch};
 use crate::redact::redact_url;
 use crate::remote_zip::{metadata_by_ranges, metadata_from_wheel_file, RangeOutcome};
+use crate::stored::StoredResolution;
 
 /// How files from several indexes are combined.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -88,6 +90,10 @@ struct ProviderInner {
     target_key: String,
     select_options: SelectOptions,
     candidates: Mutex<HashMap<PackageName, Shared<Candidates>>>,
+    /// The candidates key of each project answered, for [`Provider::keep_resolution`].
+    answered_keys: Mutex<HashMap<PackageName, String>>,
+    /// Pages fetched to check a kept resolution that did not hold, for `candidates`.
+    fetched_pages: Mutex<HashMap<PackageName, Vec<PageFetch>>>,
     metadata: Mutex<HashMap<Url, Shared<CoreMetadata>>>,
     find_links_files: OnceCell<Result<Arc<Vec<DistFile>>, ProviderError>>,
     /// Wheels downloaded whole (when range requests were refused), by URL.
@@ -121,6 +127,8 @@ impl IndexProvider {
                 select_options,
                 client,
                 candidates: Mutex::default(),
+                answered_keys: Mutex::default(),
+                fetched_pages: Mutex::default(),
                 metadata: Mutex::default(),
                 find_links_files: OnceCell::new(),
                 downloads: Mutex::default(),
@@ -196,6 +204,55 @@ impl Provider for IndexProvider {
         }
     }
 
+    /// Each project the kept resolution consulted is asked for its pages (all at once, each a
+    /// conditional request when the page has validators); the resolution holds if every
+    /// project's candidates key is the one it had.
+    fn kept_resolution(&self, request: &str) -> BoxFuture<'static, Option<Resolution>> {
+        let inner = Arc::clone(&self.inner);
+        let request = request.to_string();
+        async move {
+            let kept = inner
+                .cache
+                .as_ref()?
+                .read_resolution(&inner.resolution_key(&request))?;
+            let checks = kept.projects.iter().map(|(name, key)| {
+                let inner = &inner;
+                async move {
+                    let Ok(name) = PackageName::from_str(name) else {
+                        return false;
+                    };
+                    inner.current_candidates_key(&name).await.ok().as_ref() == Some(key)
+                }
+            });
+            if !join_all(checks).await.into_iter().all(|holds| holds) {
+                return None;
+            }
+            // Nothing will parse those pages: let them go (from PyPI, megabytes).
+            lock(&inner.fetched_pages).clear();
+            kept.into_resolution()
+        }
+        .boxed()
+    }
+
+    fn keep_resolution(&self, request: &str, consulted: &[PackageName], resolution: &Resolution) {
+        let Some(cache) = &self.inner.cache else {
+            return;
+        };
+        let answered = lock(&self.inner.answered_keys);
+        // Every project consulted must have been answered here, with a key.
+        let Some(projects) = consulted
+            .iter()
+            .map(|name| Some((name.to_string(), answered.get(name)?.clone())))
+            .collect::<Option<Vec<_>>>()
+        else {
+            return;
+        };
+        drop(answered);
+        let stored = StoredResolution::new(projects, resolution);
+        // Only saves work next time: failing to keep it costs nothing else.
+        let _ = cache.write_resolution(&self.inner.resolution_key(request), &stored);
+    }
+
     fn candidates(
         &self,
         name: &PackageName,
@@ -227,12 +284,26 @@ impl Provider for IndexProvider {
     }
 }
 
+/// The digest of each page's body, in index order (`None` where there is no page).
+fn page_digests(pages: &[PageFetch]) -> impl Iterator<Item = Option<&str>> {
+    pages.iter().map(|page| match page {
+        PageFetch::Page(body) => Some(body.digest.as_str()),
+        PageFetch::NotFound | PageFetch::NotCached => None,
+    })
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A poisoned map only means another task panicked while inserting; the map is still valid.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 fn shared_cell<K: std::hash::Hash + Eq + Clone, T>(
     map: &Mutex<HashMap<K, Shared<T>>>,
     key: &K,
 ) -> Shared<T> {
-    // A poisoned map only means another task panicked while inserting; the map is still valid.
-    let mut map = map.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut map = lock(map);
     Arc::clone(map.entry(key.clone()).or_default())
 }
 
@@ -253,15 +324,16 @@ impl ProviderInner {
     /// target, options or find-links files did), they come from the candidates cache and no
     /// page is parsed.
     async fn candidates(&self, name: &PackageName) -> Result<Candidates, IndexError> {
-        let pages = self.pages(name).await?;
+        let fetched = lock(&self.fetched_pages).remove(name);
+        let pages = match fetched {
+            Some(pages) => pages,
+            None => self.pages(name).await?,
+        };
         let find_links = self.find_links_files().await?;
         let cache = self.cache.as_ref();
-        let digests = pages.iter().map(|page| match page {
-            PageFetch::Page(body) => Some(body.digest.as_str()),
-            PageFetch::NotFound | PageFetch::NotCached => None,
-        });
-        let key = self.candidates_key(name, digests, &find_links);
+        let key = self.candidates_key(name, page_digests(&pages), &find_links);
         if let Some(candidates) = cache.and_then(|cache| cache.read_candidates(name, &key)) {
+            lock(&self.answered_keys).insert(name.clone(), key);
             return Ok(candidates);
         }
         let (files, parsed_digests) =
@@ -277,7 +349,34 @@ impl ProviderInner {
         if let (Some(cache), true) = (cache, parsed_key == key) {
             let _ = cache.write_candidates(name, &key, &candidates);
         }
+        lock(&self.answered_keys).insert(name.clone(), parsed_key);
         Ok(candidates)
+    }
+
+    /// The key `name`'s candidates would have now: its pages are fetched (revalidated) and
+    /// kept for [`ProviderInner::candidates`], which then needs no request.
+    async fn current_candidates_key(&self, name: &PackageName) -> Result<String, IndexError> {
+        let pages = self.pages(name).await?;
+        let find_links = self.find_links_files().await?;
+        let key = self.candidates_key(name, page_digests(&pages), &find_links);
+        lock(&self.fetched_pages).insert(name.clone(), pages);
+        Ok(key)
+    }
+
+    /// Names a request (see [`Provider::kept_resolution`]) on these indexes, for this target
+    /// and these options.
+    fn resolution_key(&self, request: &str) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update("resolutions-v1\n");
+        hasher.update(request);
+        for location in &self.indexes {
+            hasher.update(format!("index {}\n", location.url));
+        }
+        for location in &self.find_links {
+            hasher.update(format!("find-links {}\n", location.display()));
+        }
+        hasher.update(format!("{} {:?}\n", self.target_key, self.select_options));
+        hex(&hasher.finalize())
     }
 
     /// Names everything `name`'s candidates are computed from: the pages' contents (by

@@ -9,8 +9,11 @@ use std::collections::HashMap;
 use std::str::FromStr;
 
 use pep440_rs::{Version, VersionSpecifiers};
-use pep508_rs::PackageName;
-use rvenv_resolve::{Candidate, Candidates, DistFile, FileKind, Hash};
+use pep508_rs::{ExtraName, PackageName};
+use rvenv_resolve::{
+    Candidate, Candidates, DistFile, FileKind, Hash, Origin, RequiredBy, Resolution,
+    ResolvedPackage,
+};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -68,39 +71,14 @@ impl StoredCandidates {
             return None;
         }
         // Most files of a project share a handful of Requires-Python values.
-        let mut specifiers: HashMap<String, VersionSpecifiers> = HashMap::new();
+        let mut specifiers = HashMap::new();
         let mut versions = Vec::with_capacity(self.versions.len());
         for stored in self.versions {
-            let version = Version::from_str(&stored.version).ok()?;
-            let requires_python = match stored.requires_python {
-                None => None,
-                Some(text) => Some(match specifiers.get(&text) {
-                    Some(parsed) => parsed.clone(),
-                    None => {
-                        let parsed = VersionSpecifiers::from_str(&text).ok()?;
-                        specifiers.insert(text, parsed.clone());
-                        parsed
-                    }
-                }),
-            };
+            let (version, file) = stored.into_file(&mut specifiers)?;
             versions.push(Candidate {
                 name: name.clone(),
                 version,
-                file: DistFile {
-                    filename: stored.filename,
-                    kind: if stored.wheel {
-                        FileKind::Wheel
-                    } else {
-                        FileKind::Sdist
-                    },
-                    url: Url::parse(&stored.url).ok()?,
-                    hashes: from_pairs(stored.hashes),
-                    size: stored.size,
-                    requires_python,
-                    yanked: stored.yanked,
-                    has_metadata_file: stored.metadata_file,
-                    metadata_hashes: from_pairs(stored.metadata_hashes),
-                },
+                file,
             });
         }
         let mut unusable = Vec::with_capacity(self.unusable.len());
@@ -112,6 +90,42 @@ impl StoredCandidates {
 }
 
 impl StoredCandidate {
+    /// The version and its file; `None` if something does not parse back. `specifiers`
+    /// shares the Requires-Python values parsed so far.
+    fn into_file(
+        self,
+        specifiers: &mut HashMap<String, VersionSpecifiers>,
+    ) -> Option<(Version, DistFile)> {
+        let version = Version::from_str(&self.version).ok()?;
+        let requires_python = match self.requires_python {
+            None => None,
+            Some(text) => Some(match specifiers.get(&text) {
+                Some(parsed) => parsed.clone(),
+                None => {
+                    let parsed = VersionSpecifiers::from_str(&text).ok()?;
+                    specifiers.insert(text, parsed.clone());
+                    parsed
+                }
+            }),
+        };
+        let file = DistFile {
+            filename: self.filename,
+            kind: if self.wheel {
+                FileKind::Wheel
+            } else {
+                FileKind::Sdist
+            },
+            url: Url::parse(&self.url).ok()?,
+            hashes: from_pairs(self.hashes),
+            size: self.size,
+            requires_python,
+            yanked: self.yanked,
+            has_metadata_file: self.metadata_file,
+            metadata_hashes: from_pairs(self.metadata_hashes),
+        };
+        Some((version, file))
+    }
+
     fn new(version: &Version, file: &DistFile) -> StoredCandidate {
         StoredCandidate {
             version: version.to_string(),
@@ -125,6 +139,135 @@ impl StoredCandidate {
             metadata_file: file.has_metadata_file,
             metadata_hashes: to_pairs(&file.metadata_hashes),
         }
+    }
+}
+
+/// A resolution as kept in the cache (`resolutions-v1/`), with the candidates key of every
+/// project it consulted: it is reused only while each of them still has that key.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct StoredResolution {
+    /// Name and candidates key, for every project whose versions the resolution asked for.
+    pub projects: Vec<(String, String)>,
+    packages: Vec<StoredPackage>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredPackage {
+    name: String,
+    requested: bool,
+    extras: Vec<String>,
+    required_by: Vec<StoredRequiredBy>,
+    candidate: StoredCandidate,
+}
+
+#[derive(Serialize, Deserialize)]
+enum StoredRequiredBy {
+    User {
+        requirement: String,
+        origin: String,
+    },
+    Package {
+        name: String,
+        version: String,
+        extra: Option<String>,
+        requirement: String,
+    },
+}
+
+impl StoredResolution {
+    pub fn new(projects: Vec<(String, String)>, resolution: &Resolution) -> StoredResolution {
+        let packages = resolution
+            .packages
+            .iter()
+            .map(|package| StoredPackage {
+                name: package.name.to_string(),
+                requested: package.requested,
+                extras: package.extras.iter().map(ToString::to_string).collect(),
+                required_by: package
+                    .required_by
+                    .iter()
+                    .map(|required_by| match required_by {
+                        RequiredBy::User {
+                            requirement,
+                            origin,
+                        } => StoredRequiredBy::User {
+                            requirement: requirement.clone(),
+                            origin: origin.0.clone(),
+                        },
+                        RequiredBy::Package {
+                            name,
+                            version,
+                            extra,
+                            requirement,
+                        } => StoredRequiredBy::Package {
+                            name: name.to_string(),
+                            version: version.to_string(),
+                            extra: extra.as_ref().map(ToString::to_string),
+                            requirement: requirement.clone(),
+                        },
+                    })
+                    .collect(),
+                candidate: StoredCandidate::new(
+                    &package.candidate.version,
+                    &package.candidate.file,
+                ),
+            })
+            .collect();
+        StoredResolution { projects, packages }
+    }
+
+    /// The resolution; `None` if anything does not parse back.
+    pub fn into_resolution(self) -> Option<Resolution> {
+        let mut specifiers = HashMap::new();
+        let mut packages = Vec::with_capacity(self.packages.len());
+        for stored in self.packages {
+            let name = PackageName::from_str(&stored.name).ok()?;
+            let (version, file) = stored.candidate.into_file(&mut specifiers)?;
+            let extras = stored
+                .extras
+                .iter()
+                .map(|extra| ExtraName::from_str(extra).ok())
+                .collect::<Option<Vec<_>>>()?;
+            let mut required_by = Vec::with_capacity(stored.required_by.len());
+            for reason in stored.required_by {
+                required_by.push(match reason {
+                    StoredRequiredBy::User {
+                        requirement,
+                        origin,
+                    } => RequiredBy::User {
+                        requirement,
+                        origin: Origin(origin),
+                    },
+                    StoredRequiredBy::Package {
+                        name,
+                        version,
+                        extra,
+                        requirement,
+                    } => RequiredBy::Package {
+                        name: PackageName::from_str(&name).ok()?,
+                        version: Version::from_str(&version).ok()?,
+                        extra: match extra {
+                            Some(extra) => Some(ExtraName::from_str(&extra).ok()?),
+                            None => None,
+                        },
+                        requirement,
+                    },
+                });
+            }
+            packages.push(ResolvedPackage {
+                name: name.clone(),
+                version: version.clone(),
+                candidate: Candidate {
+                    name,
+                    version,
+                    file,
+                },
+                requested: stored.requested,
+                extras,
+                required_by,
+            });
+        }
+        Some(Resolution { packages })
     }
 }
 

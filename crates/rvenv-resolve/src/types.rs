@@ -2,10 +2,12 @@
 
 use std::sync::Arc;
 
-use futures::future::BoxFuture;
+use futures::future::{BoxFuture, FutureExt};
 use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{ExtraName, PackageName, Requirement};
 use url::Url;
+
+use crate::resolver::Resolution;
 
 /// A hash of a file, as an index or a `--hash` option gives it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -127,4 +129,21 @@ pub trait Provider: Send + Sync + 'static {
     }
     /// Called after a successful resolution of `roots` with the projects it chose.
     fn remember(&self, _roots: &[PackageName], _resolved: &[PackageName]) {}
+    /// The resolution kept by [`Provider::keep_resolution`] for `request` (a text naming
+    /// everything a resolution depends on besides the provider's answers), if the provider
+    /// would answer as it did then for every project that resolution consulted: resolving
+    /// again would give the same packages. The provider decides what "as then" means (for
+    /// indexes: the same pages); when unsure, it answers `None`.
+    fn kept_resolution(&self, _request: &str) -> BoxFuture<'static, Option<Resolution>> {
+        async { None }.boxed()
+    }
+    /// Called after a successful resolution of `request` with every project whose versions
+    /// it consulted.
+    fn keep_resolution(
+        &self,
+        _request: &str,
+        _consulted: &[PackageName],
+        _resolution: &Resolution,
+    ) {
+    }
 }

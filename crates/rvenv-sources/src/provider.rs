@@ -9,7 +9,8 @@ use futures::FutureExt;
 use pep508_rs::PackageName;
 use rvenv_index::IndexProvider;
 use rvenv_resolve::{
-    Candidate, Candidates, CoreMetadata, FileKind, Provider, ProviderError, ResolvedPackage,
+    Candidate, Candidates, CoreMetadata, FileKind, Provider, ProviderError, Resolution,
+    ResolvedPackage,
 };
 
 use crate::builds::{Builds, PreparedWheel};
@@ -100,6 +101,23 @@ impl Provider for SourceProvider {
 
     fn remember(&self, roots: &[PackageName], resolved: &[PackageName]) {
         self.inner.index.remember(roots, resolved);
+    }
+
+    /// Not with direct requirements: a local directory or URL can change with nothing on an
+    /// index telling. (The index keeps only resolutions whose every project it answered.)
+    fn kept_resolution(&self, request: &str) -> BoxFuture<'static, Option<Resolution>> {
+        if !self.inner.direct.is_empty() {
+            return futures::future::ready(None).boxed();
+        }
+        self.inner.index.kept_resolution(request)
+    }
+
+    fn keep_resolution(&self, request: &str, consulted: &[PackageName], resolution: &Resolution) {
+        if self.inner.direct.is_empty() {
+            self.inner
+                .index
+                .keep_resolution(request, consulted, resolution);
+        }
     }
 
     fn candidates(

@@ -259,3 +259,74 @@ fn resolved_projects_are_recalled_for_the_same_roots_and_indexes() {
     uncached.remember(&roots, &resolved);
     assert!(uncached.recall(&roots).is_empty());
 }
+
+fn resolution_of(candidate: &Candidate) -> rvenv_resolve::Resolution {
+    use rvenv_resolve::{Origin, RequiredBy, ResolvedPackage};
+    rvenv_resolve::Resolution {
+        packages: vec![ResolvedPackage {
+            name: candidate.name.clone(),
+            version: candidate.version.clone(),
+            candidate: candidate.clone(),
+            requested: true,
+            extras: vec![pep508_rs::ExtraName::from_str("fast").unwrap()],
+            required_by: vec![
+                RequiredBy::User {
+                    requirement: "demo[fast]".into(),
+                    origin: Origin("requirements.txt:3".into()),
+                },
+                RequiredBy::Package {
+                    name: name("app"),
+                    version: Version::from_str("0.1").unwrap(),
+                    extra: Some(pep508_rs::ExtraName::from_str("all").unwrap()),
+                    requirement: "demo>=1".into(),
+                },
+            ],
+        }],
+    }
+}
+
+#[tokio::test]
+async fn a_kept_resolution_holds_until_a_page_it_consulted_changes() {
+    let cache = tempfile::tempdir().unwrap();
+    let server = changing_server(&[PAGE, PAGE, TWO_VERSIONS]);
+    let index = [server.url("/simple/").to_string()];
+    let run = || provider(client(), settings(&index, Some(cache.path())));
+
+    let first = run();
+    let found = candidates(&first, "demo").await.unwrap();
+    let resolution = resolution_of(&found.versions[0]);
+    first.keep_resolution("request A", &[name("demo")], &resolution);
+    // A project this provider did not answer (another provider's, or a failed one): not kept.
+    first.keep_resolution("request B", &[name("demo"), name("other")], &resolution);
+
+    // The page is the same: the resolution comes back whole, after one conditional request.
+    let second = run();
+    assert_eq!(
+        second.kept_resolution("request A").await,
+        Some(resolution.clone())
+    );
+    assert_eq!(second.kept_resolution("request B").await, None);
+    assert_eq!(second.kept_resolution("request C").await, None);
+    assert_eq!(server.requests().len(), 2);
+
+    // A new release: not kept any more, and the page fetched to find out serves the versions.
+    let third = run();
+    assert_eq!(third.kept_resolution("request A").await, None);
+    assert_eq!(
+        versions(&candidates(&third, "demo").await.unwrap()),
+        ["2.0", "1.0"]
+    );
+    assert_eq!(server.requests().len(), 3);
+
+    // Another target never sees it.
+    let other_target = IndexProvider::new(
+        client(),
+        settings(&index, Some(cache.path())),
+        Target {
+            tags: vec![("cp27".into(), "cp27mu".into(), "linux_i686".into())],
+            python_full_version: Version::from_str("2.7.18").unwrap(),
+        },
+        SelectOptions::default(),
+    );
+    assert_eq!(other_target.kept_resolution("request A").await, None);
+}

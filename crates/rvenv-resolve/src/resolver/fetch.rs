@@ -86,6 +86,13 @@ impl Fetcher {
             .clone()
     }
 
+    /// Every project whose versions were asked for, sorted.
+    pub(crate) fn consulted_projects(&self) -> Vec<PackageName> {
+        let mut names: Vec<PackageName> = lock(&self.candidates).keys().cloned().collect();
+        names.sort();
+        names
+    }
+
     /// Starts fetching `name`'s versions, for a project the solver will likely need. The
     /// request runs as its own task; the solver finds its result when it asks.
     pub(crate) fn request_candidates(&self, name: &PackageName) {

@@ -192,6 +192,10 @@ pub async fn resolve(
             });
         }
     }
+    let request_key = request_key(request, markers, options);
+    if let Some(kept) = provider.kept_resolution(&request_key).await {
+        return Ok(kept);
+    }
     let preferences: HashMap<PackageName, Version> = request
         .preferences
         .iter()
@@ -217,10 +221,11 @@ pub async fn resolve(
     for name in provider.recall(&roots) {
         fetcher.request_candidates(&name);
     }
-    let solver = solver::Solver::new(request, fetcher, markers, options, preferences);
+    let solver = solver::Solver::new(request, Arc::clone(&fetcher), markers, options, preferences);
     let resolution = tokio::task::spawn_blocking(move || solver.solve())
         .await
         .map_err(|err| ResolveError::Internal(err.to_string()))??;
+    provider.keep_resolution(&request_key, &fetcher.consulted_projects(), &resolution);
     let resolved: Vec<PackageName> = resolution
         .packages
         .iter()
@@ -228,6 +233,30 @@ pub async fn resolve(
         .collect();
     provider.remember(&roots, &resolved);
     Ok(resolution)
+}
+
+/// Names everything a resolution depends on besides the provider's answers: the requirements
+/// and constraints with where each was written (errors and `required_by` quote them), the
+/// installed versions, the target's markers and the options.
+fn request_key(
+    request: &ResolveRequest,
+    markers: &MarkerEnvironment,
+    options: &ResolveOptions,
+) -> String {
+    let mut key = format!("rvenv-resolve {}\n", env!("CARGO_PKG_VERSION"));
+    for (requirement, origin) in &request.requirements {
+        key.push_str(&format!("requirement {requirement} from {origin}\n"));
+    }
+    for (requirement, origin) in &request.constraints {
+        key.push_str(&format!("constraint {requirement} from {origin}\n"));
+    }
+    let mut installed = request.preferences.clone();
+    installed.sort();
+    for (name, version) in installed {
+        key.push_str(&format!("installed {name} {version}\n"));
+    }
+    key.push_str(&format!("{markers:?}\n{options:?}\n"));
+    key
 }
 
 #[cfg(test)]

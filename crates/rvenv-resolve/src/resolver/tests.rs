@@ -37,6 +37,10 @@ struct FakeIndex {
     requests: AtomicUsize,
     /// What `remember` kept, by roots.
     remembered: Mutex<HashMap<Vec<PackageName>, Vec<PackageName>>>,
+    /// Whether `keep_resolution` keeps anything (and `kept_resolution` gives it back).
+    keeps_resolutions: bool,
+    /// What `keep_resolution` kept, by request: the projects consulted and the resolution.
+    kept: Mutex<HashMap<String, (Vec<PackageName>, Resolution)>>,
 }
 
 fn name(s: &str) -> PackageName {
@@ -162,6 +166,22 @@ impl Provider for Shared {
     fn remember(&self, roots: &[PackageName], resolved: &[PackageName]) {
         let mut remembered = self.0.remembered.lock().unwrap();
         remembered.insert(roots.to_vec(), resolved.to_vec());
+    }
+
+    fn kept_resolution(&self, request: &str) -> BoxFuture<'static, Option<Resolution>> {
+        let kept = self.0.kept.lock().unwrap().get(request).cloned();
+        async move { kept.map(|(_, resolution)| resolution) }.boxed()
+    }
+
+    fn keep_resolution(&self, request: &str, consulted: &[PackageName], resolution: &Resolution) {
+        if self.0.keeps_resolutions {
+            let kept = (consulted.to_vec(), resolution.clone());
+            self.0
+                .kept
+                .lock()
+                .unwrap()
+                .insert(request.to_string(), kept);
+        }
     }
 
     fn candidates(
@@ -793,4 +813,42 @@ async fn conflict_across_every_version_is_stated_once() {
          \x20 - every version of a (1.0 to 2.0) requires c>=2\n\
          \x20 - you asked for c==1.0 (requirements.txt:2)"
     );
+}
+
+/// A resolution the provider kept is reused for the very same request, with no request to the
+/// provider; the provider is told every project the resolution consulted. Another origin for
+/// a requirement, or another installed version, is another request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_resolution_is_reused_for_the_same_request_only() {
+    let index = Arc::new(FakeIndex {
+        keeps_resolutions: true,
+        ..FakeIndex::default()
+    });
+    index
+        .add("a", "1.0", &["b"])
+        .add("a", "2.0", &["b", "c"])
+        .add("b", "1.0", &[])
+        .add("c", "1.0", &[]);
+    let options = ResolveOptions::default();
+    let first = pins(&index, &request(&["a"]), &options).await;
+    assert_eq!(first, ["a==2.0", "b==1.0", "c==1.0"]);
+    let kept = index.kept.lock().unwrap().clone();
+    assert_eq!(kept.len(), 1);
+    let (consulted, _) = kept.values().next().unwrap();
+    assert_eq!(consulted, &[name("a"), name("b"), name("c")]);
+
+    let requests = index.requests.load(Ordering::SeqCst);
+    assert_eq!(pins(&index, &request(&["a"]), &options).await, first);
+    assert_eq!(index.requests.load(Ordering::SeqCst), requests);
+
+    let mut elsewhere = request(&["a"]);
+    elsewhere.requirements[0].1 = Origin("other.txt:7".into());
+    pins(&index, &elsewhere, &options).await;
+    let mut installed = request(&["a"]);
+    installed.preferences = vec![(name("a"), version("1.0"))];
+    assert_eq!(
+        pins(&index, &installed, &options).await,
+        ["a==1.0", "b==1.0"]
+    );
+    assert_eq!(index.kept.lock().unwrap().len(), 3);
 }
