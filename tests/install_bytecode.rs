@@ -278,3 +278,107 @@ fn a_local_wheel_file_gets_valid_bytecode_too() {
     assert!(status.success());
     assert_eq!(pycs(&venv), installed, "importing recompiled the bytecode");
 }
+
+/// The files named `name` below `dir`.
+fn find_named(dir: &Path, name: &str, into: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            find_named(&path, name, into);
+        } else if path.file_name().is_some_and(|found| found == name) {
+            into.push(path);
+        }
+    }
+}
+
+/// The `.pyc` rows of a RECORD, each path with how many rows name it and whether its hash is
+/// the one of the file on disk.
+fn pyc_rows(site: &Path, dist_info: &str) -> BTreeMap<String, (usize, bool)> {
+    let record = std::fs::read_to_string(site.join(dist_info).join("RECORD")).unwrap();
+    let mut rows: BTreeMap<String, (usize, bool)> = BTreeMap::new();
+    for line in record.lines().filter(|line| line.contains(".pyc,")) {
+        let mut fields = line.split(',');
+        let (path, hash) = (fields.next().unwrap(), fields.next().unwrap());
+        let on_disk = rvenv_e2e::run_stdout(Command::new("python3").arg("-c").arg(
+            "import base64, hashlib, sys; d = hashlib.sha256(open(sys.argv[1], 'rb').read()).digest(); print('sha256=' + base64.urlsafe_b64encode(d).decode().rstrip('='))",
+        ).arg(site.join(path)));
+        let row = rows.entry(path.to_string()).or_default();
+        row.0 += 1;
+        row.1 = on_disk.trim() == hash;
+    }
+    rows
+}
+
+/// A bytecode cache entry that lost a file, or whose manifest is garbled, costs compiling again:
+/// the install succeeds with valid bytecode, each `.pyc` listed once in RECORD with its hash;
+/// so does reinstalling over an environment that has the bytecode already.
+#[test]
+fn a_broken_bytecode_cache_entry_is_compiled_again() {
+    let server = IndexServer::start(wheel_with_sources());
+    let index = server.url();
+    let sandbox = Sandbox::new();
+    let first = sandbox.create_venv();
+    sandbox.install(&["-i", &index, "pkg"]).success();
+    let expected = pycs(&first);
+    let mut manifests = Vec::new();
+    find_named(&sandbox.cache(), "RECORD.pyc", &mut manifests);
+    assert_eq!(manifests.len(), 1, "{manifests:?}");
+    let entry = manifests[0].parent().unwrap().to_path_buf();
+    let mut lost = Vec::new();
+    let mod_pyc = expected
+        .keys()
+        .find(|name| name.starts_with("pkg/__pycache__/mod."))
+        .unwrap();
+    find_named(
+        &entry,
+        Path::new(mod_pyc).file_name().unwrap().to_str().unwrap(),
+        &mut lost,
+    );
+    std::fs::remove_file(&lost[0]).unwrap();
+
+    let manifest = manifests[0].clone();
+    let garble = move || std::fs::write(&manifest, "not,a\r\nmanifest\r\n").unwrap();
+    for (name, breakage) in [("lost-file", None), ("garbled", Some(garble))] {
+        if let Some(breakage) = breakage {
+            breakage();
+        }
+        let venv = sandbox.path().join(name);
+        run(sandbox
+            .command()
+            .args(["create", name, "--python", rvenv_e2e::TEST_PYTHON]))
+        .success();
+        for reinstall in [false, true] {
+            let mut args = vec!["install", "--venv", name, "-i", &index, "pkg"];
+            if reinstall {
+                args.push("--force-reinstall");
+            }
+            run(sandbox.command().args(&args)).success();
+            let installed = pycs(&venv);
+            assert_eq!(
+                installed.keys().collect::<Vec<_>>(),
+                expected.keys().collect::<Vec<_>>(),
+                "{name}, reinstall: {reinstall}"
+            );
+            let rows = pyc_rows(&site_packages(&venv), "pkg-1.0.dist-info");
+            // (Compiling also compiles the script `tool.py`, which the cache does not keep.)
+            assert_eq!(
+                rows.keys()
+                    .filter(|path| !path.starts_with("../"))
+                    .collect::<Vec<_>>(),
+                expected.keys().collect::<Vec<_>>(),
+                "{name}"
+            );
+            assert!(
+                rows.values().all(|&(count, hashed)| count == 1 && hashed),
+                "{name}, reinstall: {reinstall}: {rows:?}"
+            );
+            let status = Command::new(venv.join("bin/python"))
+                .args(["-c", "import pkg, extra"])
+                .env_remove("PYTHONDONTWRITEBYTECODE")
+                .status()
+                .unwrap();
+            assert!(status.success());
+            assert_eq!(pycs(&venv), installed, "{name}: importing recompiled");
+        }
+    }
+}

@@ -7,7 +7,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::compile_pool::{CompileJob, CompilerPool};
-use crate::destination::relative_path;
+use crate::destination::{relative_path, Destination, LinkItem, MissingSource};
 use crate::error::{Error, Result};
 use crate::inventory::InstalledDist;
 use crate::link::{LinkMode, Linker};
@@ -199,41 +199,93 @@ pub fn write_bytecode_manifest(dest: &Path, relative: &[String]) -> Result<usize
     Ok(rows.len())
 }
 
+/// The rows of a bytecode entry's manifest, read and checked: every path is relative to the lib
+/// directory and stays inside it (no `..`, `.` or empty parts), and every row has a size.
+pub(crate) struct CachedBytecode {
+    rows: Vec<RecordEntry>,
+}
+
+impl CachedBytecode {
+    /// Reads the manifest of the entry `cached`; `None` when there is none (not compiled yet).
+    pub(crate) fn read(cached: &Path) -> Result<Option<CachedBytecode>> {
+        let manifest = match fs_err::read_to_string(cached.join(BYTECODE_MANIFEST)) {
+            Ok(text) => text,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(err) => return Err(err.into()),
+        };
+        let invalid = |message: String| Error::InvalidDistInfo {
+            path: cached.join(BYTECODE_MANIFEST),
+            message: format!("bytecode manifest: {message}"),
+        };
+        let rows = parse_record(&manifest).map_err(invalid)?;
+        for row in &rows {
+            if row
+                .path
+                .split('/')
+                .any(|part| part == ".." || part == "." || part.is_empty())
+            {
+                return Err(invalid(format!("names {:?}", row.path)));
+            }
+            if row.size.is_none() {
+                return Err(invalid(format!("no size for {:?}", row.path)));
+            }
+        }
+        Ok(Some(CachedBytecode { rows }))
+    }
+}
+
+/// Links the bytecode kept in the entry `cached` into `lib_dir` through `destination`, with the
+/// wheel's own files: each `.pyc` is listed in the RECORD the destination writes, and undone
+/// with the rest on rollback. A kept `.pyc` replaces one the wheel itself ships at its path.
+///
+/// Returns whether every file of the entry is in place. An entry that is missing, unreadable or
+/// invalid links nothing; a file missing from it is skipped: either way the caller compiles
+/// instead (the install does not fail for a broken cache).
+pub(crate) fn link_cached_bytecode(
+    cached: &Path,
+    lib_dir: &Path,
+    destination: &mut Destination,
+) -> Result<bool> {
+    let Ok(Some(bytecode)) = CachedBytecode::read(cached) else {
+        return Ok(false);
+    };
+    let items = bytecode
+        .rows
+        .iter()
+        .map(|row| LinkItem {
+            source: &row.path,
+            dest: lib_dir.join(&row.path),
+            record_path: row.path.clone(),
+            hash: row.hash.clone(),
+            size: row.size.unwrap_or_default(),
+        })
+        .collect();
+    let skipped = destination.link_all(cached, items, MissingSource::Skip)?;
+    Ok(skipped == 0)
+}
+
 /// Places the bytecode kept by [`save_bytecode`] in `cached` into `dist`'s lib directory and adds
 /// it to RECORD and `installed_files`. Returns `false`, changing nothing, when `cached` holds no
-/// entry.
+/// entry. On error, the files it placed are removed again.
+///
+/// This is for a distribution installed before its entry was kept; an install given the entry
+/// ([`crate::InstallOptions::bytecode`]) links it itself.
 pub fn restore_bytecode(
     dist: &mut InstalledDist,
     cached: &Path,
     link_mode: LinkMode,
 ) -> Result<bool> {
-    let manifest = match fs_err::read_to_string(cached.join(BYTECODE_MANIFEST)) {
-        Ok(text) => text,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(err) => return Err(err.into()),
+    let Some(bytecode) = CachedBytecode::read(cached)? else {
+        return Ok(false);
     };
-    let rows = parse_record(&manifest).map_err(|message| Error::InvalidDistInfo {
-        path: cached.to_path_buf(),
-        message: format!("bytecode manifest: {message}"),
-    })?;
     let base = dist
         .dist_info
         .parent()
         .unwrap_or(&dist.dist_info)
         .to_path_buf();
     let linker = Linker::new(link_mode);
-    let mut placed = Vec::with_capacity(rows.len());
-    for row in &rows {
-        if row
-            .path
-            .split('/')
-            .any(|part| part == ".." || part.is_empty())
-        {
-            return Err(Error::InvalidDistInfo {
-                path: cached.to_path_buf(),
-                message: format!("bytecode manifest names {:?}", row.path),
-            });
-        }
+    let mut placed = Vec::with_capacity(bytecode.rows.len());
+    let mut place = |row: &RecordEntry| -> Result<()> {
         let target = base.join(&row.path);
         if let Some(parent) = target.parent() {
             fs_err::create_dir_all(parent)?;
@@ -244,8 +296,15 @@ pub fn restore_bytecode(
         }
         linker.link(&cached.join(&row.path), &target)?;
         placed.push(target);
+        Ok(())
+    };
+    let linked = bytecode.rows.iter().try_for_each(&mut place);
+    if let Err(err) = linked.and_then(|()| add_rows_to_record(&dist.dist_info, bytecode.rows)) {
+        for file in &placed {
+            let _ = fs_err::remove_file(file);
+        }
+        return Err(err);
     }
-    add_rows_to_record(&dist.dist_info, rows)?;
     dist.installed_files.extend(placed);
     Ok(true)
 }

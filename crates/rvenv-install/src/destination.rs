@@ -111,14 +111,31 @@ impl Destination {
     /// Links many files at once, the fast way: every directory they need is created first (each
     /// once, parents first), then the files are linked in parallel (a big wheel is spread over
     /// all cores). A file that cannot be linked straight away (a file in the way, a directory
-    /// that could not be made in advance) takes the careful path of [`Destination::link`].
-    /// The destinations must be distinct and not yet written by this destination.
+    /// that could not be made in advance, a file this destination placed already) takes the
+    /// careful path of [`Destination::link`]. The destinations must be distinct.
     ///
-    /// Sources are relative to `source_root` (the unpacked wheel). Hard links are made relative
-    /// to handles of it and of the record base, opened once: the kernel then looks up a few
-    /// path components per file instead of every one from `/`.
-    pub(crate) fn link_all(&mut self, source_root: &Path, items: Vec<LinkItem>) -> Result<()> {
+    /// Sources are relative to `source_root` (the unpacked wheel, or a bytecode entry). Hard
+    /// links are made relative to handles of it and of the record base, opened once: the kernel
+    /// then looks up a few path components per file instead of every one from `/`.
+    ///
+    /// Returns how many files were skipped because their source is missing (only with
+    /// [`MissingSource::Skip`]).
+    pub(crate) fn link_all(
+        &mut self,
+        source_root: &Path,
+        items: Vec<LinkItem>,
+        missing: MissingSource,
+    ) -> Result<usize> {
         let source = |item: &LinkItem| source_root.join(item.source);
+        // Files placed already (a `.pyc` the wheel ships, replaced by a cached one) are
+        // replaced the careful way, which also updates their RECORD row.
+        let (items, mut retry): (Vec<LinkItem>, Vec<LinkItem>) = if self.written.is_empty() {
+            (items, Vec::new())
+        } else {
+            items
+                .into_iter()
+                .partition(|item| !self.is_written(&item.dest))
+        };
         let actual: Vec<Cow<Path>> = items.iter().map(|i| self.actual_path(&i.dest)).collect();
         let handles = DirHandles::open(source_root, &self.record_base);
         let dirs = self.needed_dirs(&actual);
@@ -155,7 +172,6 @@ impl Destination {
         drop(actual);
 
         let mut first_error = None;
-        let mut retry = Vec::new();
         for (item, outcome) in items.into_iter().zip(outcomes) {
             match outcome {
                 Ok(()) => self.remember_link(item),
@@ -176,12 +192,19 @@ impl Destination {
         if let Some(err) = first_error {
             return Err(err.into());
         }
+        let mut skipped = 0;
         for item in retry {
+            let source = source(&item);
+            // Looked at before anything in the way is moved: a skipped file leaves it there.
+            if missing == MissingSource::Skip && fs_err::symlink_metadata(&source).is_err() {
+                skipped += 1;
+                continue;
+            }
             let actual = self.make_room(&item.dest)?;
-            self.linker.link(&source(&item), &actual)?;
+            self.linker.link(&source, &actual)?;
             self.remember_link(item);
         }
-        Ok(())
+        Ok(skipped)
     }
 
     /// The parent directories of `files` with their ancestors inside the record base (where
@@ -569,10 +592,20 @@ impl DirHandles {
     }
 }
 
+/// What [`Destination::link_all`] does about a source file that is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MissingSource {
+    /// Fail: the file is part of what is installed (a wheel's file).
+    Fail,
+    /// Skip the file, leaving its destination as it was: the caller can do without it (a
+    /// cached `.pyc`, compiled instead).
+    Skip,
+}
+
 /// A file for [`Destination::link_all`]: where from, where to, and its RECORD row.
 #[derive(Debug)]
 pub(crate) struct LinkItem<'a> {
-    /// `/`-separated, relative to the wheel's root (the `source_root` of `link_all`).
+    /// `/`-separated, relative to the `source_root` of `link_all`.
     pub source: &'a str,
     pub dest: PathBuf,
     /// `dest` as RECORD names it (relative to the record base).

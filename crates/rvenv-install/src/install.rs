@@ -16,7 +16,8 @@
 //! >    f. Compile any installed .py to .pyc.
 //!
 //! Step 1 is [`crate::unpack_wheel`]; 2e never arises because `.data/` is never copied; 2f is
-//! [`crate::compile_installed`], run once over all wheels.
+//! linking bytecode compiled earlier into the cache ([`InstallOptions::bytecode`]) with the
+//! wheel's files, or else [`crate::compile_installed`], run once over all wheels.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -25,7 +26,8 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use rvenv_venv::Scheme;
 
-use crate::destination::{Destination, LinkItem};
+use crate::bytecode::link_cached_bytecode;
+use crate::destination::{Destination, LinkItem, MissingSource};
 use crate::entry_points::EntryPoint;
 use crate::error::{Error, Result};
 use crate::inventory::InstalledDist;
@@ -56,6 +58,12 @@ pub struct InstallOptions {
     pub direct_url: Option<String>,
     /// Written to `INSTALLER`, e.g. `rvenv`.
     pub installer: String,
+    /// A bytecode cache entry of this wheel for the target interpreter (kept by
+    /// [`crate::save_bytecode`] or [`crate::write_bytecode_manifest`]): its `.pyc` files are
+    /// linked into the lib directory with the wheel's files and listed in RECORD. When the entry
+    /// is missing or unusable, the install goes on without it and
+    /// [`InstalledDist::linked_bytecode`] tells the caller to compile.
+    pub bytecode: Option<PathBuf>,
 }
 
 impl Default for InstallOptions {
@@ -65,6 +73,7 @@ impl Default for InstallOptions {
             requested: false,
             direct_url: None,
             installer: "rvenv".to_string(),
+            bytecode: None,
         }
     }
 }
@@ -331,6 +340,7 @@ fn spread(
     destination.link_all(
         &wheel.root,
         links.into_iter().map(|(_, item)| item).collect(),
+        MissingSource::Fail,
     )?;
     for (_, placement) in one_by_one {
         match placement {
@@ -341,6 +351,13 @@ fn spread(
             Placement::Write(dest, content) => destination.write(&dest, &content, true)?,
         }
     }
+
+    // 2f, when the bytecode is in the cache already: after the wheel's files, so a kept `.pyc`
+    // replaces one the wheel ships, as compiling in place would.
+    let linked_bytecode = match &options.bytecode {
+        Some(cached) => link_cached_bytecode(cached, lib_dir, destination)?,
+        None => false,
+    };
 
     let entry_points = &wheel.entry_points;
     let console_scripts = versioned_launchers(&entry_points.console_scripts, target.python_version);
@@ -376,6 +393,7 @@ fn spread(
         direct_url: options.direct_url.clone(),
         installer: Some(options.installer.clone()),
         installed_files: Vec::new(),
+        linked_bytecode,
     })
 }
 

@@ -25,6 +25,10 @@ pub struct InstalledDist {
     /// Every file written, filled by [`crate::install_wheel`]; empty when read from disk by
     /// [`installed_distributions`] (which does not read RECORD).
     pub installed_files: Vec<PathBuf>,
+    /// The install linked the bytecode of the lib directory from the cache entry it was given
+    /// ([`crate::InstallOptions::bytecode`]), so it needs no compiling. `false` when read from
+    /// disk.
+    pub linked_bytecode: bool,
 }
 
 /// Reads every `*.dist-info` directory of the given site-packages directories (missing
@@ -77,6 +81,7 @@ pub fn read_dist_info(dist_info: &Path) -> Result<InstalledDist> {
         direct_url: read_optional(&dist_info.join("direct_url.json"))?,
         installer: read_optional(&dist_info.join("INSTALLER"))?.map(|s| s.trim().to_string()),
         installed_files: Vec::new(),
+        linked_bytecode: false,
     })
 }
 

@@ -95,6 +95,7 @@ mod tests {
             direct_url: None,
             installer: None,
             installed_files: Vec::new(),
+            linked_bytecode: false,
         }
     }
 

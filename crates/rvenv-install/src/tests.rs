@@ -11,6 +11,8 @@ use rvenv_venv::Scheme;
 
 use crate::*;
 
+mod cached_bytecode;
+
 const BASE_PYTHON: &str = "/usr/bin/python3.11";
 
 struct Venv {

@@ -1,9 +1,11 @@
 //! Bytecode for the installed packages, compiled once per wheel and interpreter: a warm install
 //! links the cached `.pyc` files instead of starting Python to compile them again.
 //!
-//! On a cold install the [`Precompiler`] compiles each wheel into the bytecode cache as soon as
-//! the wheel is in the cache, while other wheels still download, so that [`compile`] then only
-//! links `.pyc` files. It compiles the cached source files: a `.pyc` records its source's mtime
+//! A wheel whose bytecode is in the cache when it is installed gets it with its own files, in
+//! the install's link pass ([`cached_entry`] names the entry to give the install). On a cold
+//! install the [`Precompiler`] compiles each wheel into the bytecode cache as soon as the wheel
+//! is in the cache, while other wheels still download, so that [`compile`] then only links the
+//! `.pyc` files of the wheels installed before their entry was ready. It compiles the cached source files: a `.pyc` records its source's mtime
 //! and size, and the installer links files keeping their mtime, so it is valid for the installed
 //! file; the code objects are given the installed path (`co_filename`), so the `.pyc` is the one
 //! compiling in place would write.
@@ -18,7 +20,8 @@ use rvenv_install::{CompileJob, CompilerPool, InstalledDist, LinkMode, Validated
 use rvenv_venv::{Environment, Scheme};
 
 /// Gives every distribution in `installed` (installed from the wheel at the same index of
-/// `wheels`) its bytecode: from the cache when kept there, else compiled now and kept.
+/// `wheels`) its bytecode, unless the install linked it already: from the cache when kept
+/// there, else compiled now and kept (also when the cache entry is broken).
 /// The cache keeps the bytecode of the lib directory only: `.py` files installed elsewhere
 /// (scripts, data) are compiled when the wheel's bytecode is not cached yet, with
 /// `precompiler`'s workers when given.
@@ -36,11 +39,11 @@ pub fn compile(
     let mut to_compile: Vec<(usize, Option<Option<PathBuf>>)> = Vec::new();
     for (index, (wheel, dist)) in wheels.iter().zip(installed.iter_mut()).enumerate() {
         let entry = bytecode_entry(cache, wheel, &interpreter);
-        let restored = match &entry {
-            Some(dir) => rvenv_install::restore_bytecode(dist, dir, link_mode)
-                .with_context(|| format!("cannot link the cached bytecode of {}", dist.name))?,
-            None => false,
-        };
+        // A broken entry only costs compiling again.
+        let restored = dist.linked_bytecode
+            || entry.as_deref().is_some_and(|dir| {
+                rvenv_install::restore_bytecode(dist, dir, link_mode).unwrap_or(false)
+            });
         let compiled_now = || match (&entry, precompiler) {
             (Some(entry), Some(precompiler)) => precompiler.compiled(entry),
             _ => false,
@@ -84,6 +87,16 @@ pub fn compile(
         installed[index] = dist;
     }
     compiled
+}
+
+/// The bytecode cache entry of `wheel` for `environment`'s interpreter, to give the install
+/// ([`rvenv_install::InstallOptions::bytecode`]); `None` for wheels that are no cache entry.
+pub fn cached_entry(
+    cache: &Cache,
+    environment: &Environment,
+    wheel: &ValidatedWheel,
+) -> Option<PathBuf> {
+    bytecode_entry(cache, wheel, &interpreter_key(environment))
 }
 
 fn keep_compiled(cache: &Cache, dist: &InstalledDist, dir: &Path) -> anyhow::Result<()> {

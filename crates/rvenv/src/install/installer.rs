@@ -257,6 +257,17 @@ impl Installer {
                         .direct_url
                         .as_ref()
                         .map(|direct_url| direct_url.to_json().to_string()),
+                    bytecode: self
+                        .context
+                        .compile_bytecode
+                        .then(|| {
+                            bytecode::cached_entry(
+                                &self.context.cache,
+                                environment,
+                                &prepared.wheel,
+                            )
+                        })
+                        .flatten(),
                     ..InstallOptions::default()
                 };
                 (&prepared.wheel, options)
