@@ -6,7 +6,8 @@
 //! - [`unpack_and_validate`] also writes the entry's manifest, so that
 //!   [`ValidatedWheel::open_trusted`] reopens a published cache entry by reading one file;
 //! - [`install_wheel`] / [`install_wheels_parallel`] spread the files over a [`Scheme`]
-//!   (linking from the unpacked copy), write launchers and metadata, and roll back on failure;
+//!   (linking from the unpacked copy, with the wheel's bytecode when the cache keeps it: see
+//!   [`InstallOptions::bytecode`]), write launchers and metadata, and roll back on failure;
 //! - [`compile_installed`] compiles bytecode in worker processes of the target interpreter;
 //!   [`CompilerPool`] keeps such workers running to compile wheels as they arrive;
 //! - [`uninstall`] removes a distribution by its RECORD; [`installed_distributions`] lists them;

@@ -5,8 +5,10 @@
 //! the install's link pass ([`cached_entry`] names the entry to give the install). On a cold
 //! install the [`Precompiler`] compiles each wheel into the bytecode cache as soon as the wheel
 //! is in the cache, while other wheels still download, so that [`compile`] then only links the
-//! `.pyc` files of the wheels installed before their entry was ready. It compiles the cached source files: a `.pyc` records its source's mtime
-//! and size, and the installer links files keeping their mtime, so it is valid for the installed
+//! `.pyc` files of the wheels installed before their entry was ready.
+//!
+//! The precompiler compiles the cached source files: a `.pyc` records its source's mtime and
+//! size, and the installer links files keeping their mtime, so it is valid for the installed
 //! file; the code objects are given the installed path (`co_filename`), so the `.pyc` is the one
 //! compiling in place would write.
 

@@ -257,17 +257,11 @@ impl Installer {
                         .direct_url
                         .as_ref()
                         .map(|direct_url| direct_url.to_json().to_string()),
-                    bytecode: self
-                        .context
-                        .compile_bytecode
-                        .then(|| {
-                            bytecode::cached_entry(
-                                &self.context.cache,
-                                environment,
-                                &prepared.wheel,
-                            )
-                        })
-                        .flatten(),
+                    bytecode: if self.context.compile_bytecode {
+                        bytecode::cached_entry(&self.context.cache, environment, &prepared.wheel)
+                    } else {
+                        None
+                    },
                     ..InstallOptions::default()
                 };
                 (&prepared.wheel, options)
