@@ -7,7 +7,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::compile_pool::{CompileJob, CompilerPool};
-use crate::destination::{relative_path, Destination, LinkItem, MissingSource};
+use crate::destination::{relative_path, Destination, LinkItem, Unlinkable};
 use crate::error::{Error, Result};
 use crate::inventory::InstalledDist;
 use crate::link::{LinkMode, Linker};
@@ -239,8 +239,8 @@ impl CachedBytecode {
 /// with the rest on rollback. A kept `.pyc` replaces one the wheel itself ships at its path.
 ///
 /// Returns whether every file of the entry is in place. An entry that is missing, unreadable or
-/// invalid links nothing; a file missing from it is skipped: either way the caller compiles
-/// instead (the install does not fail for a broken cache).
+/// invalid links nothing; a file of it that is missing or cannot be linked is skipped: either
+/// way the caller compiles instead (the install does not fail for a broken cache).
 pub(crate) fn link_cached_bytecode(
     cached: &Path,
     lib_dir: &Path,
@@ -249,6 +249,10 @@ pub(crate) fn link_cached_bytecode(
     let Ok(Some(bytecode)) = CachedBytecode::read(cached) else {
         return Ok(false);
     };
+    // A wheel without sources has an empty entry: nothing to open directories for.
+    if bytecode.rows.is_empty() {
+        return Ok(true);
+    }
     let items = bytecode
         .rows
         .iter()
@@ -260,7 +264,7 @@ pub(crate) fn link_cached_bytecode(
             size: row.size.unwrap_or_default(),
         })
         .collect();
-    let skipped = destination.link_all(cached, items, MissingSource::Skip)?;
+    let skipped = destination.link_all(cached, items, Unlinkable::Skip)?;
     Ok(skipped == 0)
 }
 

@@ -118,13 +118,13 @@ impl Destination {
     /// links are made relative to handles of it and of the record base, opened once: the kernel
     /// then looks up a few path components per file instead of every one from `/`.
     ///
-    /// Returns how many files were skipped because their source is missing (only with
-    /// [`MissingSource::Skip`]).
+    /// Returns how many files were skipped because they could not be linked (only with
+    /// [`Unlinkable::Skip`]).
     pub(crate) fn link_all(
         &mut self,
         source_root: &Path,
         items: Vec<LinkItem>,
-        missing: MissingSource,
+        unlinkable: Unlinkable,
     ) -> Result<usize> {
         let source = |item: &LinkItem| source_root.join(item.source);
         // Files placed already (a `.pyc` the wheel ships, replaced by a cached one) are
@@ -176,10 +176,11 @@ impl Destination {
             match outcome {
                 Ok(()) => self.remember_link(item),
                 Err(err)
-                    if matches!(
-                        err.kind(),
-                        std::io::ErrorKind::NotFound | std::io::ErrorKind::AlreadyExists
-                    ) =>
+                    if unlinkable == Unlinkable::Skip
+                        || matches!(
+                            err.kind(),
+                            std::io::ErrorKind::NotFound | std::io::ErrorKind::AlreadyExists
+                        ) =>
                 {
                     retry.push(item)
                 }
@@ -195,14 +196,18 @@ impl Destination {
         let mut skipped = 0;
         for item in retry {
             let source = source(&item);
+            let skip = unlinkable == Unlinkable::Skip;
             // Looked at before anything in the way is moved: a skipped file leaves it there.
-            if missing == MissingSource::Skip && fs_err::symlink_metadata(&source).is_err() {
+            if skip && !fs_err::symlink_metadata(&source).is_ok_and(|meta| meta.is_file()) {
                 skipped += 1;
                 continue;
             }
             let actual = self.make_room(&item.dest)?;
-            self.linker.link(&source, &actual)?;
-            self.remember_link(item);
+            match self.linker.link(&source, &actual) {
+                Ok(()) => self.remember_link(item),
+                Err(_) if skip => skipped += 1,
+                Err(err) => return Err(err.into()),
+            }
         }
         Ok(skipped)
     }
@@ -592,13 +597,14 @@ impl DirHandles {
     }
 }
 
-/// What [`Destination::link_all`] does about a source file that is missing.
+/// What [`Destination::link_all`] does about a file it cannot link (its source is missing or
+/// unreadable, say).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum MissingSource {
+pub(crate) enum Unlinkable {
     /// Fail: the file is part of what is installed (a wheel's file).
     Fail,
-    /// Skip the file, leaving its destination as it was: the caller can do without it (a
-    /// cached `.pyc`, compiled instead).
+    /// Skip the file and go on: the caller can do without it (a cached `.pyc`, compiled
+    /// instead). A missing source leaves what was at the destination there.
     Skip,
 }
 

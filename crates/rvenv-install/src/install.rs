@@ -27,7 +27,7 @@ use rayon::prelude::*;
 use rvenv_venv::Scheme;
 
 use crate::bytecode::link_cached_bytecode;
-use crate::destination::{Destination, LinkItem, MissingSource};
+use crate::destination::{Destination, LinkItem, Unlinkable};
 use crate::entry_points::EntryPoint;
 use crate::error::{Error, Result};
 use crate::inventory::InstalledDist;
@@ -340,7 +340,7 @@ fn spread(
     destination.link_all(
         &wheel.root,
         links.into_iter().map(|(_, item)| item).collect(),
-        MissingSource::Fail,
+        Unlinkable::Fail,
     )?;
     for (_, placement) in one_by_one {
         match placement {

@@ -132,8 +132,8 @@ fn a_cached_pyc_replaces_one_the_wheel_ships() {
 }
 
 /// A missing, unreadable or invalid entry installs the wheel without bytecode and says so
-/// (`linked_bytecode` is false: the caller compiles); an entry missing one of its files links
-/// the others and says so too.
+/// (`linked_bytecode` is false: the caller compiles); an entry with a file missing or
+/// unlinkable links the others and says so too.
 #[test]
 fn broken_bytecode_entries_never_fail_the_install() {
     let work = tempfile::tempdir().unwrap();
@@ -174,14 +174,22 @@ fn broken_bytecode_entries_never_fail_the_install() {
         std::fs::remove_dir_all(&venv.root).unwrap();
     }
 
-    let venv = Venv::create(&work.path().join("venv"));
-    let installed = install_wheel(&wheel, &venv.target(), &with_bytecode(&incomplete)).unwrap();
-    assert!(!installed.linked_bytecode);
-    let record = record_of(&venv, "demo_pkg-1.0.dist-info");
-    for (index, pyc) in PYCS.iter().enumerate() {
-        let linked = index != 1;
-        assert_eq!(record.contains_key(*pyc), linked, "{pyc}");
-        assert_eq!(venv.site().join(pyc).is_file(), linked, "{pyc}");
+    // A file that cannot be linked (here a directory where a `.pyc` should be) is skipped too.
+    let unlinkable = fake_entry(&work.path().join("unlinkable"), &PYCS);
+    std::fs::remove_file(unlinkable.join(PYCS[1])).unwrap();
+    std::fs::create_dir(unlinkable.join(PYCS[1])).unwrap();
+    for entry in [incomplete, unlinkable] {
+        let venv = Venv::create(&work.path().join("venv"));
+        let installed = install_wheel(&wheel, &venv.target(), &with_bytecode(&entry)).unwrap();
+        assert!(!installed.linked_bytecode);
+        let record = record_of(&venv, "demo_pkg-1.0.dist-info");
+        for (index, pyc) in PYCS.iter().enumerate() {
+            let linked = index != 1;
+            assert_eq!(record.contains_key(*pyc), linked, "{pyc}");
+            assert_eq!(venv.site().join(pyc).is_file(), linked, "{pyc}");
+        }
+        assert!(!venv.site().join(PYCS[1]).exists());
+        std::fs::remove_dir_all(&venv.root).unwrap();
     }
 }
 
