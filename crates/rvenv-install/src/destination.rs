@@ -726,6 +726,37 @@ mod tests {
         assert!(!base.join("pkg").exists());
     }
 
+    /// Copies are placed as links are: a file of another distribution in the way is moved
+    /// aside, never overwritten, so that a rollback restores it.
+    #[test]
+    fn copying_over_a_file_keeps_it_for_the_rollback() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("site");
+        let wheel = dir.path().join("wheel");
+        std::fs::create_dir_all(base.join("pkg")).unwrap();
+        std::fs::create_dir_all(wheel.join("pkg")).unwrap();
+        std::fs::write(base.join("pkg/shared.py"), b"another distribution's").unwrap();
+        std::fs::write(wheel.join("pkg/shared.py"), b"new").unwrap();
+
+        let mut destination = Destination::new(&base, LinkMode::Copy);
+        let item = LinkItem {
+            source: "pkg/shared.py",
+            dest: base.join("pkg/shared.py"),
+            record_path: "pkg/shared.py".into(),
+            hash: "sha256=x".into(),
+            size: 3,
+        };
+        destination
+            .link_all(&wheel, vec![item], Unlinkable::Fail)
+            .unwrap();
+        assert_eq!(std::fs::read(base.join("pkg/shared.py")).unwrap(), b"new");
+        destination.rollback();
+        assert_eq!(
+            std::fs::read(base.join("pkg/shared.py")).unwrap(),
+            b"another distribution's"
+        );
+    }
+
     #[test]
     fn record_lists_each_file_once() {
         let dir = tempfile::tempdir().unwrap();

@@ -61,13 +61,7 @@ impl Linker {
                 LinkMode::Clone => reflink_copy::reflink(source, dest),
                 LinkMode::Hardlink => fs_err::hard_link(source, dest),
                 LinkMode::Copy => {
-                    if let Err(err) = fs_err::copy(source, dest) {
-                        // A copy cut short (a full disk) must not stay behind half-written.
-                        if err.kind() != std::io::ErrorKind::AlreadyExists {
-                            let _ = std::fs::remove_file(dest);
-                        }
-                        return Err(err);
-                    }
+                    copy_new(source, dest)?;
                     keep_modified_time(source, dest);
                     return Ok(());
                 }
@@ -96,6 +90,28 @@ impl Linker {
             }
         }
     }
+}
+
+/// Copies `source` to a new file `dest`: like a link, a file in the way is an `AlreadyExists`
+/// error, never overwritten (the caller moves it aside first, so that a rollback can put it
+/// back). Permissions follow the source.
+fn copy_new(source: &Path, dest: &Path) -> std::io::Result<()> {
+    let (mut from, _) = fs_err::File::open(source)?.into_parts();
+    let permissions = from.metadata()?.permissions();
+    let (mut to, _) = fs_err::File::create_new(dest)?.into_parts();
+    let copied = std::io::copy(&mut from, &mut to).and_then(|_| to.set_permissions(permissions));
+    if let Err(err) = copied {
+        // A copy cut short (a full disk) must not stay behind half-written.
+        drop(to);
+        let _ = std::fs::remove_file(dest);
+        let message = format!(
+            "failed to copy {} to {}: {err}",
+            source.display(),
+            dest.display()
+        );
+        return Err(std::io::Error::new(err.kind(), message));
+    }
+    Ok(())
 }
 
 /// Gives a cloned or copied file its source's modification time, as a hard link has it: cached
@@ -160,9 +176,10 @@ mod tests {
         std::fs::write(&source, b"new").unwrap();
         let dest = dir.path().join("dest");
         std::fs::write(&dest, b"old").unwrap();
-        assert!(Linker::new(LinkMode::Hardlink)
-            .link(&source, &dest)
-            .is_err());
-        assert_eq!(std::fs::read(&dest).unwrap(), b"old");
+        for mode in [LinkMode::Clone, LinkMode::Hardlink, LinkMode::Copy] {
+            let err = Linker::new(mode).link(&source, &dest).unwrap_err();
+            assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists, "{mode:?}");
+            assert_eq!(std::fs::read(&dest).unwrap(), b"old", "{mode:?}");
+        }
     }
 }
