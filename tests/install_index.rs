@@ -432,3 +432,25 @@ fn finds_the_venv_from_virtual_env_or_the_python_on_path() {
     .success();
     installed_app_and_lib(&sandbox);
 }
+
+/// A resolution is kept and reused for the same request, but never past a change on the index:
+/// a new release is seen by the next run.
+#[test]
+fn a_kept_resolution_gives_way_to_a_new_release() {
+    let server = IndexServer::start(app_needing_lib());
+    let sandbox = Sandbox::new();
+    sandbox.create_venv();
+    let index = server.url();
+    let dry_run = || sandbox.install(&["-i", &index, "--dry-run", "app"]).success();
+    assert_eq!(dry_run().changes(), ["+ app==1.0", "+ lib==1.0"]);
+    let kept = std::fs::read_dir(sandbox.cache().join("resolutions-v1"))
+        .unwrap()
+        .count();
+    assert_eq!(kept, 1);
+    assert_eq!(dry_run().changes(), ["+ app==1.0", "+ lib==1.0"]);
+
+    server.add_file(WheelBuilder::new("lib", "2.0").build());
+    assert_eq!(dry_run().changes(), ["+ app==1.0", "+ lib==2.0"]);
+    sandbox.install(&["-i", &index, "app"]).success();
+    assert_installed(&sandbox.venv(), &[("app", "1.0"), ("lib", "2.0")]);
+}

@@ -6,7 +6,7 @@
 //! the graph: the solver usually finds what it needs already there, and the requests of a wide
 //! graph overlap instead of running one after another.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use futures::future::{BoxFuture, FutureExt, Shared};
@@ -38,6 +38,8 @@ pub(crate) struct Fetcher {
     metadata: Mutex<HashMap<ReleaseKey, Pending<Arc<CoreMetadata>>>>,
     /// Packages whose prefetch chain has started.
     prefetched: Mutex<HashSet<PackageName>>,
+    /// Packages whose versions the solver asked for (prefetches alone do not count).
+    consulted: Mutex<BTreeSet<PackageName>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -68,6 +70,7 @@ impl Fetcher {
             candidates: Mutex::default(),
             metadata: Mutex::default(),
             prefetched: Mutex::default(),
+            consulted: Mutex::default(),
         })
     }
 
@@ -86,11 +89,9 @@ impl Fetcher {
             .clone()
     }
 
-    /// Every project whose versions were asked for, sorted.
+    /// Every project whose versions the solver asked for, sorted: what its answer depends on.
     pub(crate) fn consulted_projects(&self) -> Vec<PackageName> {
-        let mut names: Vec<PackageName> = lock(&self.candidates).keys().cloned().collect();
-        names.sort();
-        names
+        lock(&self.consulted).iter().cloned().collect()
     }
 
     /// Starts fetching `name`'s versions, for a project the solver will likely need. The
@@ -104,6 +105,7 @@ impl Fetcher {
         &self,
         name: &PackageName,
     ) -> Result<Arc<Candidates>, ProviderError> {
+        lock(&self.consulted).insert(name.clone());
         self.runtime.block_on(self.candidates(name))
     }
 
