@@ -441,7 +441,11 @@ fn a_kept_resolution_gives_way_to_a_new_release() {
     let sandbox = Sandbox::new();
     sandbox.create_venv();
     let index = server.url();
-    let dry_run = || sandbox.install(&["-i", &index, "--dry-run", "app"]).success();
+    let dry_run = || {
+        sandbox
+            .install(&["-i", &index, "--dry-run", "app"])
+            .success()
+    };
     assert_eq!(dry_run().changes(), ["+ app==1.0", "+ lib==1.0"]);
     let kept = std::fs::read_dir(sandbox.cache().join("resolutions-v1"))
         .unwrap()
