@@ -270,13 +270,23 @@ fn a_local_wheel_file_gets_valid_bytecode_too() {
             .any(|name| name.starts_with("pkg/__pycache__/mod.")),
         "{installed:?}"
     );
+    assert_imports_without_recompiling(&venv, &installed, "");
+}
+
+/// Imports `pkg` and `extra` in `venv`, writing bytecode if Python wants to: the `.pyc` files
+/// must stay those `installed` (`context` names the case in failures).
+fn assert_imports_without_recompiling(
+    venv: &Path,
+    installed: &BTreeMap<String, (u64, i64)>,
+    context: &str,
+) {
     let status = Command::new(venv.join("bin/python"))
         .args(["-c", "import pkg, extra"])
         .env_remove("PYTHONDONTWRITEBYTECODE")
         .status()
         .unwrap();
-    assert!(status.success());
-    assert_eq!(pycs(&venv), installed, "importing recompiled the bytecode");
+    assert!(status.success(), "{context}");
+    assert_eq!(&pycs(venv), installed, "{context}: importing recompiled");
 }
 
 /// The files named `name` below `dir`.
@@ -372,13 +382,7 @@ fn a_broken_bytecode_cache_entry_is_compiled_again() {
                 rows.values().all(|&(count, hashed)| count == 1 && hashed),
                 "{name}, reinstall: {reinstall}: {rows:?}"
             );
-            let status = Command::new(venv.join("bin/python"))
-                .args(["-c", "import pkg, extra"])
-                .env_remove("PYTHONDONTWRITEBYTECODE")
-                .status()
-                .unwrap();
-            assert!(status.success());
-            assert_eq!(pycs(&venv), installed, "{name}: importing recompiled");
+            assert_imports_without_recompiling(&venv, &installed, name);
         }
     }
 }

@@ -123,6 +123,15 @@ fn stdout(output: &Output) -> String {
 }
 
 /// Writes, unpacks and validates a built wheel below `work`.
+/// A wheel that passes validation but fails to install: its `.data/bogus` has no place in the
+/// scheme. For checking that an install with it leaves nothing behind.
+fn unplaceable_wheel() -> BuiltFile {
+    WheelBuilder::new("bad", "1.0")
+        .file("bad/__init__.py", "")
+        .data_file("bogus", "x.txt", "")
+        .build()
+}
+
 fn validated(built: &BuiltFile, work: &Path) -> ValidatedWheel {
     let archive = built.write_to(work);
     let dest = work.join(format!("{}.unpacked", built.filename));
@@ -954,13 +963,7 @@ fn parallel_links_handle_files_in_the_way_and_roll_back() {
     let before = venv.files();
 
     let good = validated(&big_demo_wheel().build(), work.path());
-    let bad = validated(
-        &WheelBuilder::new("bad", "1.0")
-            .file("bad/__init__.py", "")
-            .data_file("bogus", "x.txt", "")
-            .build(),
-        work.path(),
-    );
+    let bad = validated(&unplaceable_wheel(), work.path());
     let options = InstallOptions::default();
     let both = [(&good, options.clone()), (&bad, options.clone())];
     assert!(install_wheels_parallel(&both, &venv.target()).is_err());

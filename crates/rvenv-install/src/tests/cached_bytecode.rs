@@ -205,13 +205,7 @@ fn a_failed_install_leaves_no_cached_bytecode_behind() {
     let before = venv.files();
 
     let good = validated(&demo_wheel().build(), work.path());
-    let bad = validated(
-        &WheelBuilder::new("bad", "1.0")
-            .file("bad/__init__.py", "")
-            .data_file("bogus", "x.txt", "")
-            .build(),
-        work.path(),
-    );
+    let bad = validated(&unplaceable_wheel(), work.path());
     let entry = fake_entry(&work.path().join("entry"), &PYCS);
     let jobs = [
         (&good, with_bytecode(&entry)),
