@@ -29,6 +29,7 @@ mod test_server;
 #[cfg(test)]
 mod tests;
 mod tls;
+mod unreachable;
 
 pub use auth::{CredentialSource, Credentials};
 pub use client::{ClientOptions, IndexClient};

@@ -28,6 +28,7 @@ use crate::pages::{fetch_project_page, IndexLocation, PageFetch};
 use crate::redact::redact_url;
 use crate::remote_zip::{metadata_by_ranges, metadata_from_wheel_file, RangeOutcome};
 use crate::stored::StoredResolution;
+use crate::unreachable::{is_unreachable, Skipped};
 
 /// How files from several indexes are combined.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -96,6 +97,8 @@ struct ProviderInner {
     fetched_pages: Mutex<HashMap<PackageName, Vec<PageFetch>>>,
     metadata: Mutex<HashMap<Url, Shared<CoreMetadata>>>,
     find_links_files: OnceCell<Result<Arc<Vec<DistFile>>, ProviderError>>,
+    /// Indexes and find-links locations that could not be reached, looked past as pip does.
+    skipped: Skipped,
     /// Wheels downloaded whole (when range requests were refused), by URL.
     downloads: Mutex<HashMap<Url, PathBuf>>,
     download_dir: Mutex<Option<tempfile::TempDir>>,
@@ -131,6 +134,7 @@ impl IndexProvider {
                 fetched_pages: Mutex::default(),
                 metadata: Mutex::default(),
                 find_links_files: OnceCell::new(),
+                skipped: Skipped::default(),
                 downloads: Mutex::default(),
                 download_dir: Mutex::default(),
             }),
@@ -153,6 +157,12 @@ impl IndexProvider {
     /// temporary directory that is removed when the last clone of the provider is dropped.
     pub fn downloaded_file(&self, url: &Url) -> Option<PathBuf> {
         self.inner.downloads.lock().ok()?.get(url).cloned()
+    }
+
+    /// The indexes and find-links locations skipped because they could not be reached, each
+    /// as `location: why`, for the caller to warn about (pip does the same).
+    pub fn skipped_locations(&self) -> Vec<String> {
+        self.inner.skipped.messages()
     }
 }
 
@@ -418,21 +428,43 @@ impl ProviderInner {
             )
         };
         let mut pages = Vec::with_capacity(self.indexes.len());
+        let mut unreachable = Vec::new();
         match self.strategy {
             IndexStrategy::FirstIndex => {
                 for location in &self.indexes {
-                    let page = fetch(location).await?;
-                    let found = matches!(page, PageFetch::Page(_));
-                    pages.push(page);
-                    if found {
-                        break;
+                    match fetch(location).await {
+                        Ok(page) => {
+                            let found = matches!(page, PageFetch::Page(_));
+                            pages.push(page);
+                            if found {
+                                break;
+                            }
+                        }
+                        Err(err) if is_unreachable(&err) => unreachable.push((location, err)),
+                        Err(err) => return Err(err),
                     }
                 }
             }
             IndexStrategy::AllIndexes => {
-                for page in join_all(self.indexes.iter().map(fetch)).await {
-                    pages.push(page?);
+                let fetched = join_all(self.indexes.iter().map(fetch)).await;
+                for (location, page) in self.indexes.iter().zip(fetched) {
+                    match page {
+                        Ok(page) => pages.push(page),
+                        Err(err) if is_unreachable(&err) => unreachable.push((location, err)),
+                        Err(err) => return Err(err),
+                    }
                 }
+            }
+        }
+        // Skip what could not be reached while something else can answer; with nothing else
+        // to look at, the failure is the answer.
+        if pages.is_empty() && self.find_links.is_empty() {
+            if let Some((_, err)) = unreachable.into_iter().next() {
+                return Err(err);
+            }
+        } else {
+            for (location, err) in &unreachable {
+                self.skipped.record(&location.display, err);
             }
         }
         Ok(pages)
@@ -509,7 +541,7 @@ impl ProviderInner {
         if places.is_empty() {
             "any index (--no-index is set and no --find-links was given)".to_string()
         } else {
-            places.join(", ")
+            places.join(", ") + &self.skipped.note()
         }
     }
 
@@ -522,7 +554,19 @@ impl ProviderInner {
             .get_or_init(|| async {
                 let mut all = Vec::new();
                 for location in &self.find_links {
-                    all.extend(list_files(&self.client, location, self.offline).await?);
+                    match list_files(&self.client, location, self.offline).await {
+                        Ok(files) => all.extend(files),
+                        // pip ignores a find-links path that does not exist.
+                        Err(err @ IndexError::Io(_))
+                            if matches!(location, FindLinks::Path(path) if !path.exists()) =>
+                        {
+                            self.skipped.record(&location.display(), &err)
+                        }
+                        Err(err) if is_unreachable(&err) => {
+                            self.skipped.record(&location.display(), &err)
+                        }
+                        Err(err) => return Err(err.into()),
+                    }
                 }
                 Ok(Arc::new(all))
             })

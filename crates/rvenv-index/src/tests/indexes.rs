@@ -141,3 +141,52 @@ async fn find_links_directory_and_page() {
         ["1.0"]
     );
 }
+
+/// An address nothing listens on: connecting is refused at once.
+const UNREACHABLE: &str = "http://127.0.0.1:9/simple/";
+
+#[tokio::test]
+async fn an_unreachable_index_is_skipped_while_another_answers() {
+    let server = IndexServer::start([wheel("demo", "1.0")]);
+    for strategy in [IndexStrategy::AllIndexes, IndexStrategy::FirstIndex] {
+        let mut both = settings(&[UNREACHABLE.to_string(), server.url()], None);
+        both.strategy = strategy;
+        let provider = provider(client(), both);
+        assert_eq!(
+            versions(&candidates(&provider, "demo").await.unwrap()),
+            ["1.0"]
+        );
+        let skipped = provider.skipped_locations();
+        assert_eq!(skipped.len(), 1, "{skipped:?}");
+        assert!(skipped[0].starts_with(UNREACHABLE), "{skipped:?}");
+        // A project found nowhere names the index that was skipped.
+        let err = candidates(&provider, "missing-pkg").await.unwrap_err();
+        assert!(
+            err.contains("could not be reached: http://127.0.0.1:9"),
+            "{err}"
+        );
+    }
+
+    // Alone, the unreachable index is the error.
+    let alone = provider(client(), settings(&[UNREACHABLE.to_string()], None));
+    let err = candidates(&alone, "demo").await.unwrap_err();
+    assert!(err.contains("request to http://127.0.0.1:9"), "{err}");
+    assert!(alone.skipped_locations().is_empty());
+}
+
+#[tokio::test]
+async fn missing_and_unreachable_find_links_are_skipped() {
+    let server = IndexServer::start([wheel("demo", "1.0")]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut with_links = settings(&[server.url()], None);
+    with_links.find_links = vec![
+        FindLinks::Path(dir.path().join("wheels-not-built-yet")),
+        FindLinks::parse("http://127.0.0.1:9/whl/torch_stable.html"),
+    ];
+    let provider = provider(client(), with_links);
+    assert_eq!(
+        versions(&candidates(&provider, "demo").await.unwrap()),
+        ["1.0"]
+    );
+    assert_eq!(provider.skipped_locations().len(), 2);
+}

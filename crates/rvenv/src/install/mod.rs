@@ -80,7 +80,13 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
         report: args.report.clone(),
     };
     let context = Arc::new(context);
-    Installer::new(Arc::clone(&context), printer).install(&environment, &request)?;
+    let installed = Installer::new(Arc::clone(&context), printer).install(&environment, &request);
+    for skipped in context.index.skipped_locations() {
+        printer.warn(format!(
+            "skipped a location that could not be reached: {skipped}"
+        ));
+    }
+    installed?;
     // The provider holds every page, candidate and metadata read: the exit frees them at once,
     // not one allocation at a time.
     std::mem::forget(context.index.clone());
