@@ -151,6 +151,7 @@ impl From<IndexError> for rvenv_resolve::ProviderError {
             IndexError::NotFound { .. } | IndexError::NoFiles { .. } => {
                 rvenv_resolve::ProviderError::not_found(message)
             }
+            IndexError::Metadata { .. } => rvenv_resolve::ProviderError::invalid_metadata(message),
             _ => rvenv_resolve::ProviderError::new(message),
         }
     }

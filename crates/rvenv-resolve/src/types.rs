@@ -81,7 +81,14 @@ pub struct CoreMetadata {
 #[error("{message}")]
 pub struct ProviderError {
     message: Arc<str>,
-    not_found: bool,
+    kind: ProviderErrorKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ProviderErrorKind {
+    Failed,
+    NotFound,
+    InvalidMetadata,
 }
 
 impl ProviderError {
@@ -89,7 +96,7 @@ impl ProviderError {
     pub fn new(message: impl Into<Arc<str>>) -> Self {
         ProviderError {
             message: message.into(),
-            not_found: false,
+            kind: ProviderErrorKind::Failed,
         }
     }
 
@@ -98,12 +105,25 @@ impl ProviderError {
     pub fn not_found(message: impl Into<Arc<str>>) -> Self {
         ProviderError {
             message: message.into(),
-            not_found: true,
+            kind: ProviderErrorKind::NotFound,
+        }
+    }
+
+    /// The candidate's metadata cannot be used (it does not parse, or names another project
+    /// or version): like pip, the resolver leaves that version out and tries others.
+    pub fn invalid_metadata(message: impl Into<Arc<str>>) -> Self {
+        ProviderError {
+            message: message.into(),
+            kind: ProviderErrorKind::InvalidMetadata,
         }
     }
 
     pub fn is_not_found(&self) -> bool {
-        self.not_found
+        self.kind == ProviderErrorKind::NotFound
+    }
+
+    pub fn is_invalid_metadata(&self) -> bool {
+        self.kind == ProviderErrorKind::InvalidMetadata
     }
 }
 

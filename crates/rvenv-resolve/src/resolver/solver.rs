@@ -30,6 +30,8 @@ pub(crate) enum Unavailable {
         python: Version,
     },
     DirectUrl(String),
+    /// The version's metadata cannot be used; pip ignores such versions too.
+    InvalidMetadata(String),
 }
 
 impl fmt::Display for Unavailable {
@@ -45,6 +47,9 @@ impl fmt::Display for Unavailable {
                 f,
                 "requires `{requirement}`, a direct URL, which is not supported yet"
             ),
+            Unavailable::InvalidMetadata(message) => {
+                write!(f, "is left out because its metadata is invalid: {message}")
+            }
         }
     }
 }
@@ -313,13 +318,21 @@ impl Solver {
                 "{name} {version} was chosen but is not a candidate"
             )));
         };
-        let metadata = self.fetcher.wait_metadata(&candidate).map_err(|source| {
-            Fatal(Box::new(ResolveError::Metadata {
-                name: name.clone(),
-                version: version.clone(),
-                source,
-            }))
-        })?;
+        let metadata = match self.fetcher.wait_metadata(&candidate) {
+            Ok(metadata) => metadata,
+            Err(source) if source.is_invalid_metadata() => {
+                return Ok(Dependencies::Unavailable(Unavailable::InvalidMetadata(
+                    source.to_string(),
+                )));
+            }
+            Err(source) => {
+                return Err(Fatal(Box::new(ResolveError::Metadata {
+                    name: name.clone(),
+                    version: version.clone(),
+                    source,
+                })))
+            }
+        };
         if let Some(requires) = &metadata.requires_python {
             if !requires.contains(&self.python) {
                 return Ok(Dependencies::Unavailable(Unavailable::RequiresPython {

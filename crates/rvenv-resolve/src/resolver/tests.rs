@@ -31,6 +31,8 @@ struct FakeIndex {
     unusable: Mutex<HashMap<PackageName, Vec<(Version, String)>>>,
     /// Projects whose page fails as a network error would (not "not found").
     broken: Mutex<Vec<PackageName>>,
+    /// Releases whose metadata is invalid (it does not parse).
+    invalid_metadata: Mutex<Vec<(PackageName, Version)>>,
     delay: Duration,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
@@ -229,6 +231,13 @@ impl Provider for Shared {
         let candidate = candidate.clone();
         async move {
             index.request().await;
+            let invalid = (candidate.name.clone(), candidate.version.clone());
+            if index.invalid_metadata.lock().unwrap().contains(&invalid) {
+                return Err(ProviderError::invalid_metadata(format!(
+                    "could not read the metadata of {}-{}.whl: invalid Requires-Dist",
+                    candidate.name, candidate.version
+                )));
+            }
             let releases = index.releases.lock().unwrap();
             let release = releases
                 .get(&candidate.name)
@@ -565,6 +574,32 @@ async fn a_failed_fetch_stops_the_resolution_instead_of_resolving_around_it() {
         failure(&index, &request(&["a"]), &ResolveOptions::default()).await,
         "failed to get the versions of c: \
          failed to fetch https://index.example/simple/c/: connection reset"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn versions_with_invalid_metadata_are_left_out_as_pip_does() {
+    let index = Arc::new(FakeIndex::new());
+    // torchsde 0.2.5 says `numpy (>=1.19.*)`: pip ignores that version and takes another.
+    index
+        .add("a", "1.0", &["b<3"])
+        .add("b", "2.0", &[])
+        .add("b", "1.0", &[]);
+    index
+        .invalid_metadata
+        .lock()
+        .unwrap()
+        .push((name("b"), version("2.0")));
+    let default = ResolveOptions::default();
+    assert_eq!(
+        pins(&index, &request(&["a"]), &default).await,
+        ["a==1.0", "b==1.0"]
+    );
+    // With no other version, the failure says why.
+    let message = failure(&index, &request(&["b==2.0"]), &default).await;
+    assert!(
+        message.contains("b 2.0 is left out because its metadata is invalid"),
+        "{message}"
     );
 }
 
