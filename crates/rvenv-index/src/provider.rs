@@ -416,7 +416,9 @@ impl ProviderInner {
     }
 
     /// `name`'s pages on the indexes: every index's, or with [`IndexStrategy::FirstIndex`], up
-    /// to the first index that has the project. In index order.
+    /// to the first index that has the project. In index order, one per index asked: an index
+    /// that could not be reached (and is skipped) counts as not having the project, so that
+    /// the candidates key still pairs each index with its own page.
     async fn pages(&self, name: &PackageName) -> Result<Vec<PageFetch>, IndexError> {
         let fetch = |location| {
             fetch_project_page(
@@ -440,7 +442,10 @@ impl ProviderInner {
                                 break;
                             }
                         }
-                        Err(err) if is_unreachable(&err) => unreachable.push((location, err)),
+                        Err(err) if is_unreachable(&err) => {
+                            pages.push(PageFetch::NotFound);
+                            unreachable.push((location, err));
+                        }
                         Err(err) => return Err(err),
                     }
                 }
@@ -450,7 +455,10 @@ impl ProviderInner {
                 for (location, page) in self.indexes.iter().zip(fetched) {
                     match page {
                         Ok(page) => pages.push(page),
-                        Err(err) if is_unreachable(&err) => unreachable.push((location, err)),
+                        Err(err) if is_unreachable(&err) => {
+                            pages.push(PageFetch::NotFound);
+                            unreachable.push((location, err));
+                        }
                         Err(err) => return Err(err),
                     }
                 }
@@ -458,7 +466,7 @@ impl ProviderInner {
         }
         // Skip what could not be reached while something else can answer; with nothing else
         // to look at, the failure is the answer.
-        if pages.is_empty() && self.find_links.is_empty() {
+        if pages.len() == unreachable.len() && self.find_links.is_empty() {
             if let Some((_, err)) = unreachable.into_iter().next() {
                 return Err(err);
             }

@@ -190,3 +190,32 @@ async fn missing_and_unreachable_find_links_are_skipped() {
     );
     assert_eq!(provider.skipped_locations().len(), 2);
 }
+
+/// A skipped index still has its place in the candidates key: candidates read from the second
+/// index while the first was down are not taken for the first index's once it answers again,
+/// even when both serve the same page.
+#[tokio::test]
+async fn candidates_from_past_a_skipped_index_are_not_reused_for_it() {
+    let files = [wheel("demo", "1.0")];
+    let serve = || {
+        IndexServer::builder()
+            .files(files.clone())
+            .link_style(rvenv_testkit::LinkStyle::RootRelative)
+            .start()
+    };
+    let (first, second) = (serve(), serve());
+    let cache = tempfile::tempdir().unwrap();
+    let mut both = settings(&[first.url(), second.url()], Some(cache.path()));
+    both.strategy = IndexStrategy::FirstIndex;
+    let file_port = |candidates: &Candidates| candidates.versions[0].file.url.port();
+
+    first.add_fault(FaultRule::always("/simple/*", Fault::Status(503)));
+    let past_it = candidates(&provider(client(), both.clone()), "demo")
+        .await
+        .unwrap();
+    assert_eq!(file_port(&past_it), Some(second.port()));
+
+    first.clear_faults();
+    let answered = candidates(&provider(client(), both), "demo").await.unwrap();
+    assert_eq!(file_port(&answered), Some(first.port()));
+}
