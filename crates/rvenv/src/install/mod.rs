@@ -30,7 +30,8 @@ fn env_var(name: &str) -> Option<String> {
 }
 
 pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
-    // Read while the environment, settings and requirements are: they take longer.
+    // The system's root certificates load while the environment, settings and requirements
+    // are read, which takes less time than loading them.
     let roots = rvenv_index::SystemRoots::load_in_background();
     let printer = Printer::new(args.quiet, args.verbose);
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
