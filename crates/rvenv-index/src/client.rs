@@ -180,6 +180,19 @@ impl IndexClient {
         }
     }
 
+    /// GET a whole file that is not part of an index (a requirements file named by URL), with
+    /// the same credentials, redirects and retries. An answer other than 2xx is an error.
+    pub async fn get_file(&self, url: &Url) -> Result<Vec<u8>, IndexError> {
+        let response = self.get_bytes(url, HeaderMap::new()).await?;
+        if !response.status.is_success() {
+            return Err(IndexError::Status {
+                url: redact_url(url),
+                status: response.status.as_u16(),
+            });
+        }
+        Ok(response.body)
+    }
+
     /// GET `url` with a `Range: bytes=...` header.
     pub(crate) async fn get_range(
         &self,

@@ -94,6 +94,14 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A file named by an `http(s)://` URL could not be downloaded.
+    #[error("{}cannot download requirements file `{url}`: {message}\n  hint: {hint}", included_from_prefix(.included_from))]
+    Fetch {
+        url: String,
+        included_from: Option<Origin>,
+        message: String,
+        hint: String,
+    },
     /// A file's bytes are not text in an encoding pip reads.
     #[error("cannot read requirements file `{}`: {message}\n  hint: save it as UTF-8", .path.display())]
     Decode { path: PathBuf, message: String },

@@ -6,8 +6,9 @@
 //! say how to fix it. It also parses a requirement given on the command line
 //! ([`parse_cli_requirement`]) and checks pip's hash-checking mode ([`RequirementsTxt::check_hash_mode`]).
 //!
-//! It does not evaluate markers (the caller knows the target interpreter), download anything,
-//! or fetch remote requirements files.
+//! It does not evaluate markers (the caller knows the target interpreter) or download anything:
+//! a requirements file named by an `http(s)://` URL is read through the [`FetchUrl`] the caller
+//! gives to [`RequirementsTxt::parse_with`], and refused without one.
 
 mod decode;
 mod error;
@@ -25,6 +26,10 @@ pub use error::{Error, HashOffender, LineError, Origin, Warning};
 pub use format_control::{AllowedFormats, BinaryOption, FormatControl};
 pub use hash::Hash;
 pub use requirement::{Location, RequirementSource, UnnamedRequirement, VcsKind, VcsUrl};
+
+/// Downloads a requirements file named by an `http://` or `https://` URL: its bytes, or why
+/// they could not be read (the status, the connection error).
+pub type FetchUrl<'a> = dyn Fn(&url::Url) -> Result<Vec<u8>, String> + 'a;
 
 /// A requirement or constraint with its hashes and where it was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,17 +76,40 @@ impl RequirementsTxt {
     /// Read a requirements file and the files it includes. `-` reads standard input.
     /// Local paths and `-e` are relative to `cwd`; `-r`, `-c` and `-f` to the file naming them.
     pub fn parse(path: &Path, cwd: &Path) -> Result<Self, Error> {
-        Self::parse_as(path, cwd, parser::FileKind::Requirements)
+        Self::parse_as(path, cwd, parser::FileKind::Requirements, None)
     }
 
     /// Read a constraints file (`-c` on the command line): its requirements become constraints.
     pub fn parse_constraints(path: &Path, cwd: &Path) -> Result<Self, Error> {
-        Self::parse_as(path, cwd, parser::FileKind::Constraints)
+        Self::parse_as(path, cwd, parser::FileKind::Constraints, None)
     }
 
-    fn parse_as(path: &Path, cwd: &Path, kind: parser::FileKind) -> Result<Self, Error> {
+    /// [`RequirementsTxt::parse`], reading files named by URL (`-r https://...`, or `path`
+    /// itself) with `fetch`, as pip does.
+    pub fn parse_with(path: &Path, cwd: &Path, fetch: &FetchUrl<'_>) -> Result<Self, Error> {
+        Self::parse_as(path, cwd, parser::FileKind::Requirements, Some(fetch))
+    }
+
+    /// [`RequirementsTxt::parse_constraints`], reading files named by URL with `fetch`.
+    pub fn parse_constraints_with(
+        path: &Path,
+        cwd: &Path,
+        fetch: &FetchUrl<'_>,
+    ) -> Result<Self, Error> {
+        Self::parse_as(path, cwd, parser::FileKind::Constraints, Some(fetch))
+    }
+
+    fn parse_as(
+        path: &Path,
+        cwd: &Path,
+        kind: parser::FileKind,
+        fetch: Option<&FetchUrl<'_>>,
+    ) -> Result<Self, Error> {
         let env = process_env;
         let mut parser = parser::Parser::new(cwd, &env);
+        if let Some(fetch) = fetch {
+            parser = parser.with_fetch(fetch);
+        }
         if path == Path::new("-") {
             let mut bytes = Vec::new();
             std::io::stdin()

@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use url::Url;
+
 use crate::decode::decode;
 use crate::error::{Error, LineError, Origin, Warning};
 use crate::format_control::BinaryOption;
@@ -9,7 +11,7 @@ use crate::hash::Hash;
 use crate::lines::{logical_lines, LogicalLine};
 use crate::options::{parse_options, OptionName, ParsedOption};
 use crate::requirement::{normalize, parse_editable, parse_requirement, RequirementSource};
-use crate::{Editable, Entry, RequirementsTxt};
+use crate::{Editable, Entry, FetchUrl, RequirementsTxt};
 
 /// Whether a file's requirements are things to install or constraints on them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +23,8 @@ pub(crate) enum FileKind {
 pub(crate) struct Parser<'a> {
     cwd: PathBuf,
     env: &'a dyn Fn(&str) -> Option<String>,
+    /// Reads `http(s)://` files; without it they are refused.
+    fetch: Option<&'a FetchUrl<'a>>,
     /// The files being read, outermost first (as named, and canonical for comparison).
     stack: Vec<(PathBuf, PathBuf)>,
     out: RequirementsTxt,
@@ -38,9 +42,15 @@ impl<'a> Parser<'a> {
         Parser {
             cwd: normalize(&cwd),
             env,
+            fetch: None,
             stack: Vec::new(),
             out: RequirementsTxt::default(),
         }
+    }
+
+    pub(crate) fn with_fetch(mut self, fetch: &'a FetchUrl<'a>) -> Self {
+        self.fetch = Some(fetch);
+        self
     }
 
     pub(crate) fn finish(self) -> RequirementsTxt {
@@ -54,6 +64,9 @@ impl<'a> Parser<'a> {
         kind: FileKind,
         included_from: Option<Origin>,
     ) -> Result<(), Error> {
+        if let Some(url) = remote_url(path) {
+            return self.parse_url(&url, kind, included_from);
+        }
         let full = normalize(&self.cwd.join(path));
         let canonical = fs_err::canonicalize(&full).unwrap_or_else(|_| full.clone());
         if let Some(start) = self.stack.iter().position(|(_, seen)| *seen == canonical) {
@@ -78,6 +91,56 @@ impl<'a> Parser<'a> {
         })?;
         self.stack.push((path.to_path_buf(), canonical));
         let result = self.parse_bytes(&bytes, path, kind);
+        self.stack.pop();
+        result
+    }
+
+    /// Read a file named by an `http://` or `https://` URL, as pip does. Its name in messages
+    /// is the URL, and relative `-r`/`-c` in it are relative to the URL.
+    fn parse_url(
+        &mut self,
+        url: &Url,
+        kind: FileKind,
+        included_from: Option<Origin>,
+    ) -> Result<(), Error> {
+        // Credentials stay out of messages; the caller's fetcher keeps them for the host.
+        let mut shown = url.clone();
+        let _ = shown.set_password(None);
+        let _ = shown.set_username("");
+        let name = PathBuf::from(shown.as_str());
+        if let Some(start) = self.stack.iter().position(|(_, seen)| *seen == name) {
+            let mut chain: Vec<PathBuf> = self.stack[start..]
+                .iter()
+                .map(|(named, _)| named.clone())
+                .collect();
+            chain.push(name.clone());
+            return Err(Error::IncludeCycle {
+                origin: included_from.unwrap_or_else(|| Origin {
+                    file: name.clone(),
+                    line: 0,
+                }),
+                path: name,
+                chain,
+            });
+        }
+        let Some(fetch) = self.fetch else {
+            return Err(Error::Fetch {
+                url: shown.to_string(),
+                included_from,
+                message: "this caller does not download requirements files".to_owned(),
+                hint: "download it first and name the local copy".to_owned(),
+            });
+        };
+        let bytes = fetch(url).map_err(|message| Error::Fetch {
+            url: shown.to_string(),
+            included_from: included_from.clone(),
+            message,
+            hint: "check the URL, or download the file and name the local copy".to_owned(),
+        })?;
+        self.stack.push((name.clone(), name.clone()));
+        let result = self
+            .parse_bytes(&bytes, &name, kind)
+            .map_err(|err| hint_html_body(err, &bytes));
         self.stack.pop();
         result
     }
@@ -324,12 +387,21 @@ impl<'a> Parser<'a> {
         origin: &Origin,
         path: &Path,
     ) -> Result<(), ApplyError> {
-        let lower = value.to_ascii_lowercase();
-        if lower.starts_with("http://") || lower.starts_with("https://") {
-            return Err(ApplyError::Line(
-                format!("remote requirements files are not supported yet (`{value}`)"),
-                Some("download it first and name the local copy".to_owned()),
-            ));
+        if let Some(url) = remote_url(Path::new(value)) {
+            return self
+                .parse_url(&url, kind, Some(origin.clone()))
+                .map_err(ApplyError::Nested);
+        }
+        // pip joins a relative name to the URL of a downloaded file that names it.
+        if let Some(base) = remote_url(path) {
+            if !Path::new(value).is_absolute() && !value.starts_with("file:") {
+                let url = base.join(value).map_err(|err| {
+                    ApplyError::Line(format!("cannot join `{value}` to `{base}`: {err}"), None)
+                })?;
+                return self
+                    .parse_url(&url, kind, Some(origin.clone()))
+                    .map_err(ApplyError::Nested);
+            }
         }
         let value = value
             .strip_prefix("file://")
@@ -338,6 +410,34 @@ impl<'a> Parser<'a> {
         let nested = self.include_dir(path).join(value);
         self.parse_file(&nested, kind, Some(origin.clone()))
             .map_err(ApplyError::Nested)
+    }
+}
+
+/// The URL of a file named `http://...` or `https://...` (any case), if `path` is one.
+fn remote_url(path: &Path) -> Option<Url> {
+    let text = path.to_str()?;
+    let scheme = text.split_once("://")?.0;
+    if !(scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")) {
+        return None;
+    }
+    Url::parse(text).ok()
+}
+
+/// A URL that answers with a web page (an index page, a GitHub "blob" view) fails on its first
+/// line; say so, since the line alone (`<!DOCTYPE html>`) does not.
+fn hint_html_body(err: Error, body: &[u8]) -> Error {
+    let start = String::from_utf8_lossy(&body[..body.len().min(512)]).to_ascii_lowercase();
+    let start = start.trim_start_matches('\u{feff}').trim_start();
+    let is_html = start.starts_with("<!doctype html") || start.starts_with("<html");
+    match err {
+        Error::Line(mut line) if is_html && line.hint.is_none() => {
+            line.hint = Some(
+                "the URL answered with an HTML page, not a requirements file; use the URL of the raw file"
+                    .to_owned(),
+            );
+            Error::Line(line)
+        }
+        other => other,
     }
 }
 

@@ -434,6 +434,98 @@ fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
+/// Answers for URLs as a fetcher would, recording what was asked.
+fn fake_web(pages: &[(&str, &str)]) -> impl Fn(&url::Url) -> Result<Vec<u8>, String> {
+    let pages: Vec<(String, String)> = pages
+        .iter()
+        .map(|(url, body)| (url.to_string(), body.to_string()))
+        .collect();
+    move |url: &url::Url| {
+        pages
+            .iter()
+            .find(|(page, _)| page == url.as_str())
+            .map(|(_, body)| body.clone().into_bytes())
+            .ok_or_else(|| "the server answered 404".to_owned())
+    }
+}
+
+#[test]
+fn remote_includes_are_fetched_and_relative_to_their_url() {
+    let dir = tree(&[(
+        "requirements.txt",
+        "-r https://example.org/app/reqs/prod.txt\n-c HTTPS://example.org/pins.txt\nlocal-pkg\n",
+    )]);
+    let web = fake_web(&[
+        (
+            "https://example.org/app/reqs/prod.txt",
+            "-r base.txt\n-r ../../extra.txt\ngunicorn==22.0.0\n",
+        ),
+        ("https://example.org/app/reqs/base.txt", "django==5.0.6\n"),
+        ("https://example.org/extra.txt", "whitenoise\n"),
+        ("https://example.org/pins.txt", "django<6\n"),
+    ]);
+    let parsed =
+        RequirementsTxt::parse_with(Path::new("requirements.txt"), dir.path(), &web).unwrap();
+    let reqs: Vec<String> = parsed.requirements.iter().map(describe).collect();
+    assert_eq!(
+        reqs,
+        [
+            "django==5.0.6 (https://example.org/app/reqs/base.txt:1)",
+            "whitenoise (https://example.org/extra.txt:1)",
+            "gunicorn==22.0.0 (https://example.org/app/reqs/prod.txt:3)",
+            "local-pkg (requirements.txt:3)",
+        ]
+    );
+    let constraints: Vec<String> = parsed.constraints.iter().map(describe).collect();
+    assert_eq!(constraints, ["django<6 (https://example.org/pins.txt:1)"]);
+
+    // The top-level file may itself be a URL.
+    let parsed = RequirementsTxt::parse_with(
+        Path::new("https://example.org/app/reqs/base.txt"),
+        dir.path(),
+        &web,
+    )
+    .unwrap();
+    assert_eq!(parsed.requirements.len(), 1);
+}
+
+#[test]
+fn remote_include_errors_name_the_line_the_url_and_the_cause() {
+    let dir = tree(&[(
+        "requirements.txt",
+        "flask\n-r https://user:secret@example.org/missing.txt\n",
+    )]);
+    let web = fake_web(&[]);
+    let err = RequirementsTxt::parse_with(Path::new("requirements.txt"), dir.path(), &web)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "requirements.txt:2: cannot download requirements file `https://example.org/missing.txt`: the server answered 404\n  hint: check the URL, or download the file and name the local copy"
+    );
+
+    // A web page instead of the raw file fails on its first line, with a hint saying why.
+    let web = fake_web(&[(
+        "https://example.org/page.txt",
+        "<!DOCTYPE html>\n<html><body>hello</body></html>\n",
+    )]);
+    let err =
+        RequirementsTxt::parse_with(Path::new("https://example.org/page.txt"), dir.path(), &web)
+            .unwrap_err()
+            .to_string();
+    assert!(err.starts_with("https://example.org/page.txt:1"), "{err}");
+    assert!(
+        err.contains("hint: the URL answered with an HTML page"),
+        "{err}"
+    );
+
+    // A remote file that includes itself is a cycle, not an endless download.
+    let web = fake_web(&[("https://example.org/a.txt", "-r a.txt\n")]);
+    let err = RequirementsTxt::parse_with(Path::new("https://example.org/a.txt"), dir.path(), &web)
+        .unwrap_err();
+    assert!(matches!(err, Error::IncludeCycle { .. }), "{err}");
+}
+
 #[test]
 fn nested_requirements_and_constraints() {
     let dir = tree(&[
@@ -639,7 +731,7 @@ fn error_messages_are_exact() {
         ),
         (
             "-r https://h/reqs.txt",
-            "requirements.txt:1: remote requirements files are not supported yet (`https://h/reqs.txt`)\n    -r https://h/reqs.txt\n  hint: download it first and name the local copy",
+            "requirements.txt:1: cannot download requirements file `https://h/reqs.txt`: this caller does not download requirements files\n  hint: download it first and name the local copy",
         ),
         (
             "foo @ ./rel",

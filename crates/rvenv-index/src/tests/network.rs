@@ -133,3 +133,28 @@ async fn a_page_without_usable_links_names_the_index() {
         )
     );
 }
+
+#[tokio::test]
+async fn get_file_returns_the_body_and_fails_on_an_error_status() {
+    let server = crate::test_server::TestServer::start(|request| {
+        if request.path == "/reqs/base.txt" {
+            crate::test_server::Reply::ok("text/plain", "django==5.0\n")
+        } else {
+            crate::test_server::Reply::new(404)
+        }
+    });
+    let client = quick_client(Duration::from_secs(5));
+    let body = client
+        .get_file(&server.url("/reqs/base.txt"))
+        .await
+        .unwrap();
+    assert_eq!(body, b"django==5.0\n");
+    let err = client
+        .get_file(&server.url("/reqs/missing.txt"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, crate::IndexError::Status { status: 404, .. }),
+        "{err}"
+    );
+}

@@ -13,18 +13,22 @@ use rvenv_venv::Environment;
 use super::inputs;
 use crate::settings::{IndexStrategy, InstallSettings};
 
+/// The HTTP client for indexes, find-links and requirements files named by URL.
+pub fn client(settings: &InstallSettings, roots: SystemRoots) -> anyhow::Result<IndexClient> {
+    Ok(IndexClient::new(ClientOptions {
+        read_timeout: Duration::from_secs(settings.timeout_secs.value),
+        roots: Some(roots),
+        ..ClientOptions::default()
+    })?)
+}
+
 pub fn index_provider(
     settings: &InstallSettings,
     inputs: &inputs::Inputs,
     cache: &Cache,
     environment: &Environment,
-    roots: SystemRoots,
+    client: IndexClient,
 ) -> anyhow::Result<IndexProvider> {
-    let client = IndexClient::new(ClientOptions {
-        read_timeout: Duration::from_secs(settings.timeout_secs.value),
-        roots: Some(roots),
-        ..ClientOptions::default()
-    })?;
     // Options written in requirements files act as pip's do: `-i` replaces the index,
     // `--extra-index-url` and `-f` add to it, `--no-index` turns indexes off.
     let index_url = inputs

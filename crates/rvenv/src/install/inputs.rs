@@ -9,7 +9,7 @@ use anyhow::{bail, Context};
 use pep440_rs::Version;
 use pep508_rs::{PackageName, Requirement, VersionOrUrl};
 use rvenv_install::InstalledDist;
-use rvenv_requirements::{Entry, RequirementSource, RequirementsTxt};
+use rvenv_requirements::{Entry, FetchUrl, RequirementSource, RequirementsTxt};
 use rvenv_resolve::Origin;
 use rvenv_sources::DirectRequest;
 use rvenv_venv::Environment;
@@ -40,14 +40,15 @@ pub fn gather(
     settings: &InstallSettings,
     cwd: &Path,
     environment: &Environment,
+    fetch: &FetchUrl<'_>,
     printer: &Printer,
 ) -> anyhow::Result<Inputs> {
     let mut txt = RequirementsTxt::default();
     for path in &args.requirements {
-        txt.merge(RequirementsTxt::parse(path, cwd)?);
+        txt.merge(RequirementsTxt::parse_with(path, cwd, fetch)?);
     }
     for path in &settings.constraints.value {
-        txt.merge(RequirementsTxt::parse_constraints(path, cwd)?);
+        txt.merge(RequirementsTxt::parse_constraints_with(path, cwd, fetch)?);
     }
     for arg in &args.packages {
         let requirement = rvenv_requirements::parse_cli_requirement(arg, cwd)?;

@@ -45,13 +45,19 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
     ));
     let _lock = environment.lock()?;
     let settings = InstallSettings::resolve(&args, &env_var, Some(&environment.root))?;
-    let inputs = inputs::gather(&args, &settings, &cwd, &environment, &printer)?;
-
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let index = index::index_provider(&settings, &inputs, &cache, &environment, roots)?;
+    let client = index::client(&settings, roots)?;
+    // pip downloads requirements files named by URL (`-r https://...`) with its own session.
+    let fetch = |url: &url::Url| {
+        runtime
+            .block_on(client.get_file(url))
+            .map_err(|err| rvenv_index::error_chain(&err))
+    };
+    let inputs = inputs::gather(&args, &settings, &cwd, &environment, &fetch, &printer)?;
+    let index = index::index_provider(&settings, &inputs, &cache, &environment, client)?;
     let context = Context {
         cache: Arc::new(cache),
         index,
