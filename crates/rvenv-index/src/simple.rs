@@ -2,7 +2,6 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::str::FromStr;
 
 use pep440_rs::VersionSpecifiers;
 use rvenv_resolve::{DistFile, FileKind, Hash};
@@ -356,11 +355,7 @@ fn build_files(
 /// Requires-Python as given by an index; empty or invalid values mean "no restriction", as pip
 /// treats them.
 fn parse_requires_python(value: &str) -> Option<VersionSpecifiers> {
-    let value = value.trim();
-    if value.is_empty() {
-        return None;
-    }
-    VersionSpecifiers::from_str(value).ok()
+    rvenv_resolve::parse_requires_python(value)
 }
 
 /// Moves a `#sha256=...` fragment into a [`Hash`].
@@ -599,5 +594,9 @@ mod tests {
     fn invalid_requires_python_is_ignored() {
         let html = r#"<a href="demo-1.0.tar.gz" data-requires-python="&gt;=3.6.*,junk">x</a>"#;
         assert_eq!(parse_html(html, &base())[0].requires_python, None);
+        // A trailing comma (celery 5.2.6) keeps the rest, as pip's parser does.
+        let html = r#"<a href="demo-1.0.tar.gz" data-requires-python="&gt;=3.7,">x</a>"#;
+        let parsed = parse_html(html, &base())[0].requires_python.clone();
+        assert_eq!(parsed.unwrap().to_string(), ">=3.7");
     }
 }

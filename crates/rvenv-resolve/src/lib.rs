@@ -12,7 +12,9 @@ pub mod tags;
 pub mod types;
 pub mod wheel_filename;
 
-pub use metadata::{parse_headers, parse_metadata, parse_requirement, pkg_info_is_static};
+pub use metadata::{
+    parse_headers, parse_metadata, parse_requirement, parse_requires_python, pkg_info_is_static,
+};
 pub use resolver::{
     resolve, Origin, Prereleases, RequiredBy, Resolution, ResolveError, ResolveOptions,
     ResolveRequest, ResolvedPackage, Upgrade,

@@ -56,13 +56,9 @@ pub fn parse_metadata(bytes: &[u8]) -> Result<CoreMetadata, String> {
                 .map_err(|err| format!("invalid Requires-Dist `{value}`: {err}"))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let requires_python = match field("Requires-Python").next() {
-        Some(value) if !value.trim().is_empty() => Some(
-            VersionSpecifiers::from_str(value)
-                .map_err(|err| format!("invalid Requires-Python `{value}`: {err}"))?,
-        ),
-        _ => None,
-    };
+    let requires_python = field("Requires-Python")
+        .next()
+        .and_then(parse_requires_python);
     // An odd extra name only disables that extra; it should not make the version unusable.
     let provides_extras = field("Provides-Extra")
         .filter_map(|value| ExtraName::from_str(value).ok())
@@ -74,6 +70,22 @@ pub fn parse_metadata(bytes: &[u8]) -> Result<CoreMetadata, String> {
         requires_python,
         provides_extras,
     })
+}
+
+/// Parses Requires-Python (from METADATA or an index page) as pip does: empty parts between
+/// commas are dropped (celery 5.2.6 says `>=3.7,`), and a value that still does not parse puts
+/// no restriction on the interpreter (pip warns and ignores it) rather than making the version
+/// unusable.
+pub fn parse_requires_python(value: &str) -> Option<VersionSpecifiers> {
+    let parts: Vec<&str> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    VersionSpecifiers::from_str(&parts.join(", ")).ok()
 }
 
 /// Parses one PEP 508 requirement from untrusted text (metadata from an index or an archive).
@@ -245,6 +257,29 @@ Requires-Dist: not-a-header (this is the description)\r\n";
             .contains("Name"));
         let err = parse_metadata(b"Name: x\nVersion: 1.0\nRequires-Dist: ???\n").unwrap_err();
         assert!(err.contains("Requires-Dist `???`"), "{err}");
+    }
+
+    #[test]
+    fn requires_python_is_read_leniently_as_pip_does() {
+        // celery 5.2.6's METADATA.
+        let metadata =
+            parse_metadata(b"Name: celery\nVersion: 5.2.6\nRequires-Python: >=3.7,\n").unwrap();
+        assert_eq!(metadata.requires_python.unwrap().to_string(), ">=3.7");
+        assert_eq!(
+            parse_requires_python(" >=3.6, , !=3.7.* ,")
+                .unwrap()
+                .to_string(),
+            ">=3.6, !=3.7.*"
+        );
+        for unrestricted in ["", " , ", ">=3.x", "python3"] {
+            assert_eq!(
+                parse_requires_python(unrestricted),
+                None,
+                "{unrestricted:?}"
+            );
+        }
+        let metadata = parse_metadata(b"Name: x\nVersion: 1.0\nRequires-Python: >=3.x\n").unwrap();
+        assert_eq!(metadata.requires_python, None);
     }
 
     #[test]
