@@ -8,7 +8,7 @@
 //! This crate knows the layout and the publication protocol; what goes into an entry (a download,
 //! an unpacked wheel, compiled bytecode) is the caller's business. Two libraries keep their own
 //! subdirectories of the same root: rvenv-venv (`interpreters/`) and rvenv-index (`simple-v3/`,
-//! `candidates-v1/`, `resolved-v1/`, `metadata-v1/`).
+//! `candidates-v2/`, `resolved-v1/`, `resolutions-v1/`, `metadata-v1/`).
 
 use std::io;
 use std::path::{Path, PathBuf};

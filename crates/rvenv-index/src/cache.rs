@@ -1,7 +1,8 @@
 //! The on-disk cache: simple pages as served, with their HTTP validators (`simple-v3/`); the
-//! candidates chosen from them for a target (`candidates-v1/`, see [`crate::stored`]); core
-//! metadata, immutable per file URL and hash (`metadata-v1/`); and the projects the last
-//! resolution of a set of requirements ended with (`resolved-v1/`), fetched ahead next time.
+//! candidates chosen from them for a target (`candidates-v2/`, see [`crate::stored`]); core
+//! metadata, immutable per file URL and hash (`metadata-v1/`); the projects the last
+//! resolution of a set of requirements ended with (`resolved-v1/`), fetched ahead next time;
+//! and whole resolutions with the candidates keys they depend on (`resolutions-v1/`).
 //! Writes are atomic (temp file + rename); unreadable entries count as missing.
 
 use std::io::BufRead;

@@ -1,4 +1,4 @@
-//! A project's candidates for one target, as kept in the cache (`candidates-v1/`): what
+//! A project's candidates for one target, as kept in the cache (`candidates-v2/`): what
 //! parsing a page and choosing files produced, stored under a key that names everything it
 //! was computed from (the pages' contents, find-links files, target and options). A warm run
 //! whose pages are unchanged reads this instead of parsing pages of megabytes again.
@@ -17,8 +17,9 @@ use rvenv_resolve::{
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-/// Bump when the stored shape or the way candidates are chosen changes.
-pub(crate) const FORMAT: &str = "candidates-v1";
+/// Bump when the stored shape or the way candidates are chosen changes (v2: Requires-Python
+/// read as pip reads it, so `>=3.7,` restricts instead of being ignored).
+pub(crate) const FORMAT: &str = "candidates-v2";
 
 #[derive(Serialize, Deserialize)]
 pub(crate) struct StoredCandidates {
