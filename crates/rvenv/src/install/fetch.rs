@@ -189,13 +189,17 @@ async fn fetch_one(
     };
     let size = fs_err::metadata(&archive).map(|m| m.len()).unwrap_or(0);
     let staged = cache.staging_dir()?;
-    let staged_path = staged.path().to_path_buf();
     let (name_b, version_b) = (name.clone(), version.clone());
-    tokio::task::spawn_blocking(move || {
-        rvenv_install::unpack_and_validate(&archive, &staged_path, &name_b, &version_b)
-    })
-    .await?
-    .with_context(|| format!("{} was rejected", file.filename))?;
+    // The unpacking owns its staging directory: when another wheel fails and this fetch is
+    // dropped, the unpacking still runs to its end, then removes the directory (it would
+    // otherwise write into one removed under it, and leave it behind in the cache).
+    let unpacked = tokio::task::spawn_blocking(move || {
+        rvenv_install::unpack_and_validate(&archive, staged.path(), &name_b, &version_b)
+            .map(|_| staged)
+    });
+    let staged = unpacked
+        .await?
+        .with_context(|| format!("{} was rejected", file.filename))?;
     cache.publish(staged, &entry)?;
     drop(lock);
     let wheel = ValidatedWheel::open_trusted(&entry, &name, &version)?;
