@@ -257,6 +257,36 @@ fn report_has_pips_shape() {
     assert!(report["environment"]["python_version"].is_string());
 }
 
+/// As pip's: when nothing needs installing (all installed already, or every requirement's
+/// markers exclude it), the report is still written, with nothing to install.
+#[test]
+fn a_report_is_written_when_there_is_nothing_to_install() {
+    let server = IndexServer::start(app_and_lib());
+    let sandbox = Sandbox::new();
+    sandbox.create_venv();
+    let requirements = sandbox.write(
+        "requirements.txt",
+        "app ; python_version < \"3\"\nlib ; sys_platform == \"nonexistent\"\n",
+    );
+    let report_path = sandbox.path().join("report.json");
+    sandbox
+        .install(&[
+            "-i",
+            &server.url(),
+            "--dry-run",
+            "--report",
+            report_path.to_str().unwrap(),
+            "-r",
+            requirements.to_str().unwrap(),
+        ])
+        .success();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap()).unwrap();
+    assert_eq!(report["version"], "1");
+    assert_eq!(report["install"], serde_json::json!([]));
+    assert!(report["environment"]["python_version"].is_string());
+}
+
 #[test]
 fn requirements_from_standard_input_and_report_to_standard_output() {
     let server = IndexServer::start(app_and_lib());

@@ -118,6 +118,9 @@ impl Installer {
         if !request.upgrade && !request.force_reinstall {
             match fast_path::check(request, &installed, &environment.interpreter.markers) {
                 Ok(count) => {
+                    if let Some(path) = &request.report {
+                        report::write_nothing_to_install(path, environment)?;
+                    }
                     printer.status(format!(
                         "Audited {count} package{} in {}",
                         plural(count),

@@ -80,6 +80,20 @@ pub fn write(
             "metadata": metadata_json,
         }));
     }
+    write_install_list(path, install, environment)
+}
+
+/// Writes a report that installs nothing, as pip's when everything asked for is installed
+/// already (or every requirement's markers exclude it).
+pub fn write_nothing_to_install(path: &Path, environment: &Environment) -> anyhow::Result<()> {
+    write_install_list(path, Vec::new(), environment)
+}
+
+fn write_install_list(
+    path: &Path,
+    install: Vec<Value>,
+    environment: &Environment,
+) -> anyhow::Result<()> {
     let report = json!({
         "version": "1",
         "pip_version": format!("rvenv {}", env!("CARGO_PKG_VERSION")),
