@@ -69,21 +69,7 @@ impl<'a> Parser<'a> {
         }
         let full = normalize(&self.cwd.join(path));
         let canonical = fs_err::canonicalize(&full).unwrap_or_else(|_| full.clone());
-        if let Some(start) = self.stack.iter().position(|(_, seen)| *seen == canonical) {
-            let mut chain: Vec<PathBuf> = self.stack[start..]
-                .iter()
-                .map(|(named, _)| named.clone())
-                .collect();
-            chain.push(path.to_path_buf());
-            return Err(Error::IncludeCycle {
-                origin: included_from.unwrap_or_else(|| Origin {
-                    file: path.to_path_buf(),
-                    line: 0,
-                }),
-                path: path.to_path_buf(),
-                chain,
-            });
-        }
+        self.check_cycle(&canonical, path, &included_from)?;
         let bytes = std::fs::read(&full).map_err(|source| Error::Read {
             path: path.to_path_buf(),
             included_from,
@@ -93,6 +79,32 @@ impl<'a> Parser<'a> {
         let result = self.parse_bytes(&bytes, path, kind);
         self.stack.pop();
         result
+    }
+
+    /// An include cycle error when the file known as `key` (its canonical path, or its URL) is
+    /// being read already; `named` is how the including line names it.
+    fn check_cycle(
+        &self,
+        key: &Path,
+        named: &Path,
+        included_from: &Option<Origin>,
+    ) -> Result<(), Error> {
+        let Some(start) = self.stack.iter().position(|(_, seen)| seen == key) else {
+            return Ok(());
+        };
+        let mut chain: Vec<PathBuf> = self.stack[start..]
+            .iter()
+            .map(|(named, _)| named.clone())
+            .collect();
+        chain.push(named.to_path_buf());
+        Err(Error::IncludeCycle {
+            origin: included_from.clone().unwrap_or_else(|| Origin {
+                file: named.to_path_buf(),
+                line: 0,
+            }),
+            path: named.to_path_buf(),
+            chain,
+        })
     }
 
     /// Read a file named by an `http://` or `https://` URL, as pip does. Its name in messages
@@ -108,21 +120,7 @@ impl<'a> Parser<'a> {
         let _ = shown.set_password(None);
         let _ = shown.set_username("");
         let name = PathBuf::from(shown.as_str());
-        if let Some(start) = self.stack.iter().position(|(_, seen)| *seen == name) {
-            let mut chain: Vec<PathBuf> = self.stack[start..]
-                .iter()
-                .map(|(named, _)| named.clone())
-                .collect();
-            chain.push(name.clone());
-            return Err(Error::IncludeCycle {
-                origin: included_from.unwrap_or_else(|| Origin {
-                    file: name.clone(),
-                    line: 0,
-                }),
-                path: name,
-                chain,
-            });
-        }
+        self.check_cycle(&name, &name, &included_from)?;
         let Some(fetch) = self.fetch else {
             return Err(Error::Fetch {
                 url: shown.to_string(),
