@@ -17,6 +17,8 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ArchiveFormat {
     TarGz,
+    /// Older sdists on PyPI (before PEP 527 limited uploads to `.tar.gz` and `.zip`).
+    TarBz2,
     Tar,
     Zip,
 }
@@ -27,6 +29,8 @@ impl ArchiveFormat {
         let name = path.file_name()?.to_str()?.to_ascii_lowercase();
         if name.ends_with(".tar.gz") || name.ends_with(".tgz") {
             Some(ArchiveFormat::TarGz)
+        } else if name.ends_with(".tar.bz2") || name.ends_with(".tbz") {
+            Some(ArchiveFormat::TarBz2)
         } else if name.ends_with(".tar") {
             Some(ArchiveFormat::Tar)
         } else if name.ends_with(".zip") {
@@ -41,6 +45,7 @@ impl ArchiveFormat {
         let lower = filename.to_ascii_lowercase();
         let suffixes: &[&str] = match self {
             ArchiveFormat::TarGz => &[".tar.gz", ".tgz"],
+            ArchiveFormat::TarBz2 => &[".tar.bz2", ".tbz"],
             ArchiveFormat::Tar => &[".tar"],
             ArchiveFormat::Zip => &[".zip"],
         };
@@ -69,6 +74,10 @@ pub fn unpack_sdist(archive: &Path, dest: &Path) -> Result<PathBuf> {
         ArchiveFormat::TarGz => {
             let file = fs::File::open(archive)?;
             unpacker.tar(flate2::read::GzDecoder::new(io::BufReader::new(file)))
+        }
+        ArchiveFormat::TarBz2 => {
+            let file = fs::File::open(archive)?;
+            unpacker.tar(bzip2::read::MultiBzDecoder::new(io::BufReader::new(file)))
         }
         ArchiveFormat::Tar => unpacker.tar(io::BufReader::new(fs::File::open(archive)?)),
         ArchiveFormat::Zip => unpacker.zip(),
@@ -386,6 +395,38 @@ mod tests {
         assert!(root.join("PKG-INFO").is_file());
         assert_eq!(
             fs::read_to_string(root.join("demo_pkg/x.py")).unwrap(),
+            "X = 1\n"
+        );
+    }
+
+    #[test]
+    fn unpacks_a_tar_bz2() {
+        // The testkit writes `.tar.gz`: the same tar, compressed with bzip2 instead.
+        let built = SdistBuilder::new("old-pkg", "0.5.3")
+            .file("old_pkg/x.py", "X = 1\n")
+            .build();
+        let mut tar = Vec::new();
+        flate2::read::GzDecoder::new(built.bytes.as_slice())
+            .read_to_end(&mut tar)
+            .unwrap();
+        let mut encoder = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
+        io::Write::write_all(&mut encoder, &tar).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let archive = dir.path().join("old_pkg-0.5.3.tar.bz2");
+        fs::write(&archive, encoder.finish().unwrap()).unwrap();
+
+        assert_eq!(
+            ArchiveFormat::from_path(&archive),
+            Some(ArchiveFormat::TarBz2)
+        );
+        assert_eq!(
+            ArchiveFormat::TarBz2.strip_suffix("old_pkg-0.5.3.tar.bz2"),
+            "old_pkg-0.5.3"
+        );
+        let root = unpack_sdist(&archive, &dir.path().join("out")).unwrap();
+        assert_eq!(root.file_name().unwrap(), "old_pkg-0.5.3");
+        assert_eq!(
+            fs::read_to_string(root.join("old_pkg/x.py")).unwrap(),
             "X = 1\n"
         );
     }

@@ -7,16 +7,28 @@ use pep440_rs::Version;
 use pep508_rs::PackageName;
 use rvenv_resolve::FileKind;
 
-/// `Wheel` for `.whl`, `Sdist` for `.tar.gz` and `.zip`, else `None` (eggs, installers, ...).
+/// The source archives rvenv can build, as pip does (`.tar.bz2` is what some sdists from
+/// before PEP 527 come as).
+const SDIST_SUFFIXES: [&str; 6] = [".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar", ".zip"];
+
+/// `Wheel` for `.whl`, `Sdist` for a source archive of [`SDIST_SUFFIXES`], else `None` (eggs,
+/// installers, archives nothing here unpacks).
 pub fn file_kind(filename: &str) -> Option<FileKind> {
     let lower = filename.to_ascii_lowercase();
     if lower.ends_with(".whl") {
         Some(FileKind::Wheel)
-    } else if lower.ends_with(".tar.gz") || lower.ends_with(".zip") {
+    } else if sdist_suffix(&lower).is_some() {
         Some(FileKind::Sdist)
     } else {
         None
     }
+}
+
+/// The suffix of [`SDIST_SUFFIXES`] that `lower` (a lower-case file name) ends with.
+fn sdist_suffix(lower: &str) -> Option<&'static str> {
+    SDIST_SUFFIXES
+        .into_iter()
+        .find(|suffix| lower.ends_with(suffix))
 }
 
 /// PEP 503 normalization: lower case, runs of `-`, `_` and `.` become one `-`.
@@ -62,12 +74,7 @@ pub fn file_belongs_to(filename: &str, name: &PackageName) -> bool {
 }
 
 fn sdist_stem(filename: &str) -> &str {
-    let lower = filename.to_ascii_lowercase();
-    let cut = if lower.ends_with(".tar.gz") {
-        ".tar.gz".len()
-    } else {
-        ".zip".len()
-    };
+    let cut = sdist_suffix(&filename.to_ascii_lowercase()).map_or(0, str::len);
     &filename[..filename.len() - cut]
 }
 
@@ -109,7 +116,8 @@ mod tests {
         assert_eq!(file_kind("a-1.0-py3-none-any.whl"), Some(FileKind::Wheel));
         assert_eq!(file_kind("a-1.0.tar.gz"), Some(FileKind::Sdist));
         assert_eq!(file_kind("a-1.0.ZIP"), Some(FileKind::Sdist));
-        assert_eq!(file_kind("a-1.0.tar.bz2"), None);
+        assert_eq!(file_kind("a-1.0.tar.bz2"), Some(FileKind::Sdist));
+        assert_eq!(file_kind("a-1.0.tar.xz"), None);
         assert_eq!(file_kind("a-1.0-py2.7.egg"), None);
     }
 
@@ -127,6 +135,10 @@ mod tests {
         ));
         assert!(file_belongs_to("zope_interface-6.0.tar.gz", &zope));
         assert!(file_belongs_to("Zope.Interface-6.0.zip", &zope));
+        assert!(file_belongs_to(
+            "guess_language-spirit-0.5.3.tar.bz2",
+            &name("guess-language-spirit")
+        ));
         assert!(!file_belongs_to("zope.interface.extra-1.0.tar.gz", &zope));
         assert!(!file_belongs_to("zope-1.0.tar.gz", &zope));
         assert!(!file_belongs_to(

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 /// Bump when the stored shape or the way candidates are chosen changes (v2: Requires-Python
-/// read as pip reads it, so `>=3.7,` restricts instead of being ignored).
+/// read as pip reads it, so `>=3.7,` restricts instead of being ignored; `.tar.bz2` sdists).
 pub(crate) const FORMAT: &str = "candidates-v2";
 
 #[derive(Serialize, Deserialize)]
