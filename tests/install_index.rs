@@ -107,6 +107,11 @@ fn downloads_whole_wheels_for_metadata_once_and_keeps_them_for_the_install() {
             .count();
         assert_eq!(gets, 1, "{wheel} downloaded {gets} times: {requests:#?}");
     }
+    // The wheels downloaded whole are kept only for the run.
+    let staging = std::fs::read_dir(sandbox.cache().join(".tmp"))
+        .map(|entries| entries.count())
+        .unwrap_or(0);
+    assert_eq!(staging, 0, "the run left files in the cache's staging area");
 }
 
 #[test]

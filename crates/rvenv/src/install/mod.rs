@@ -94,9 +94,6 @@ pub fn run(args: InstallArgs) -> anyhow::Result<ExitCode> {
         ));
     }
     installed?;
-    // The provider holds every page, candidate and metadata read: the exit frees them at once,
-    // not one allocation at a time.
-    std::mem::forget(context.index.clone());
     Ok(ExitCode::SUCCESS)
 }
 
